@@ -1,0 +1,274 @@
+"""Build the DuckDB store from data/ and open it read-only.
+
+DuckDB allows one writer or many readers across processes, never both. So the
+live file is never written in place: a build writes a new file beside it, checks
+it, and ``os.replace``s it over the live one (atomic on POSIX). Readers that
+still hold the old file keep reading it; new connections see the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .config import Config
+from .load import TABLES, Problem, ValidationFailed, load_all
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+PRICE_SNAPSHOT = "prices.csv"
+PRICE_COLUMNS = {
+    "ticker": "VARCHAR", "date": "DATE", "open": "DOUBLE", "high": "DOUBLE", "low": "DOUBLE",
+    "close": "DOUBLE", "adj_close": "DOUBLE", "volume": "DOUBLE", "source": "VARCHAR",
+    "fetched_at": "TIMESTAMP",
+}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    counts: dict[str, int]
+    built_at: datetime
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- the refresh log (kept outside the store, so it survives every rebuild) ----------------
+
+def log_event(cfg: Config, action: str, outcome: str, detail: str) -> None:
+    """Append one line to the refresh log: what ran, when, and how it ended."""
+    cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    entry = {"at": now_utc().isoformat(timespec="seconds"), "action": action,
+             "outcome": outcome, "detail": detail}
+    with open(cfg.refresh_log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
+def read_log(cfg: Config) -> pd.DataFrame:
+    """The refresh log as a DataFrame, newest first (unreadable lines are skipped)."""
+    rows = []
+    if cfg.refresh_log.exists():
+        for line in cfg.refresh_log.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError, KeyError):
+                e = json.loads(line)
+                rows.append({"at": pd.Timestamp(e["at"]), "action": str(e["action"]),
+                             "outcome": str(e["outcome"]), "detail": str(e["detail"])})
+    rows.reverse()  # the file is in time order; the newest entry comes first
+    return pd.DataFrame(rows, columns=["at", "action", "outcome", "detail"])
+
+
+# --- locking ----------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def build_lock(cfg: Config):
+    """Serialise builds (CLI, app, admin upload) on this machine."""
+    cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.state_dir / "build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- build --------------------------------------------------------------------------------------
+
+def check(cfg: Config) -> dict[str, pd.DataFrame]:
+    """Validate data/ without writing anything. Raises ValidationFailed."""
+    frames, problems = load_all(cfg.data_dir)
+    problems += _check_price_snapshot(cfg)
+    if problems:
+        raise ValidationFailed(problems)
+    return frames
+
+
+def _check_price_snapshot(cfg: Config) -> list[Problem]:
+    path = cfg.market_dir / PRICE_SNAPSHOT
+    if not path.exists():
+        return []
+    con = duckdb.connect()
+    try:
+        _read_prices(con, path)
+    except duckdb.Error as e:
+        return [Problem(f"{cfg.data_dir.name}/market/{PRICE_SNAPSHOT}", None, None, None,
+                        f"a valid price snapshot ({str(e).splitlines()[0]})")]
+    finally:
+        con.close()
+    return []
+
+
+def _read_prices(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    return con.read_csv(str(path), header=True, columns=PRICE_COLUMNS, auto_detect=False)
+
+
+def build(cfg: Config, progress: Progress = _quiet, action: str = "build") -> BuildResult:
+    """Validate data/, build a fresh store beside the live one, check it, swap it in.
+
+    On any failure the live store is untouched and ``ValidationFailed`` (bad data)
+    or another exception (I/O, DuckDB) propagates; the failure is logged.
+    """
+    if not cfg.db_is_local:
+        raise RuntimeError(f"build writes a local DuckDB file; {cfg.db!r} is remote. Build locally "
+                           "and upload the file (see README, Scale path).")
+    t0 = time.perf_counter()
+    try:
+        with build_lock(cfg):
+            result = _build_locked(cfg, progress, action)
+    except ValidationFailed as e:
+        log_event(cfg, action, "failed", f"{len(e.problems)} problem(s); first: {e.problems[0]}")
+        raise
+    except Exception as e:
+        log_event(cfg, action, "failed", f"{type(e).__name__}: {e}")
+        raise
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _build_locked(cfg: Config, progress: Progress, action: str) -> BuildResult:
+    progress(f"[1/4] validating {cfg.data_dir}")
+    frames = check(cfg)
+    live = cfg.db_path
+    live.parent.mkdir(parents=True, exist_ok=True)
+    tmp = live.with_name(f".{live.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    built_at = now_utc()
+    try:
+        progress(f"[2/4] loading tables into {tmp.name}")
+        counts = _write_store(cfg, tmp, frames, built_at, action)
+        progress("[3/4] checking the new store")
+        _verify_store(tmp, counts)
+        progress(f"[4/4] swapping it in as {live}")
+        os.replace(tmp, live)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    log_event(cfg, action, "ok", detail)
+    return BuildResult(path=live, counts=counts, built_at=built_at, seconds=0.0)
+
+
+def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built_at: datetime,
+                 action: str) -> dict[str, int]:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA.read_text())
+        counts: dict[str, int] = {}
+        # parents before children (foreign keys)
+        for name, spec in TABLES.items():
+            df = frames[name][spec.column_names]
+            if not df.empty:
+                con.register("incoming", df)
+                cols = ", ".join(f'"{c}"' for c in spec.column_names)
+                con.execute(f"insert into {name} ({cols}) select {cols} from incoming")
+                con.unregister("incoming")
+            counts[name] = len(df)
+        snapshot = cfg.market_dir / PRICE_SNAPSHOT
+        if snapshot.exists():
+            _read_prices(con, snapshot).insert_into("price")
+        counts["price"] = con.execute("select count(*) from price").fetchall()[0][0]
+        log = read_log(cfg)
+        log = pd.concat([pd.DataFrame([{"at": pd.Timestamp(built_at), "action": action,
+                                        "outcome": "ok", "detail": "this build"}]), log])
+        con.register("incoming", log)
+        con.execute('insert into refresh_log select "at", action, outcome, detail from incoming')
+        con.unregister("incoming")
+        latest = con.execute(
+            "select max(d) from (select max(reported_at) d from segment_revenue "
+            "union all select max(reported_at) from kpi)").fetchall()[0][0]
+        con.execute("insert into build_info values ($at, $dir, $latest)",
+                    {"at": built_at, "dir": str(cfg.data_dir), "latest": latest})
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return counts
+
+
+def _verify_store(path: Path, counts: dict[str, int]) -> None:
+    """Reopen the new file read-only and check every table holds what we loaded."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for name, n in counts.items():
+            got = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+            if got != n:
+                raise RuntimeError(f"store check failed: {name} has {got} rows, expected {n}")
+    finally:
+        con.close()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def store_identity(cfg: Config) -> tuple[int, int] | None:
+    """(inode, mtime) of the live store, or None when it is missing. Changes on every swap."""
+    try:
+        st = os.stat(cfg.db_path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def open_readonly(cfg: Config) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live store (never blocks a build's swap)."""
+    return duckdb.connect(cfg.db, read_only=True)
+
+
+def data_mtime(cfg: Config) -> float:
+    """Newest modification time of anything under data/ (0 when empty)."""
+    newest = 0.0
+    for p in cfg.data_dir.rglob("*.csv"):
+        if "history" in p.relative_to(cfg.data_dir).parts:
+            continue
+        newest = max(newest, p.stat().st_mtime)
+    return newest
+
+
+def needs_build(cfg: Config) -> bool:
+    """True when the store is missing, unreadable, or older than the data it is built from."""
+    if not cfg.db_is_local:
+        return False
+    try:
+        built = cfg.db_path.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return data_mtime(cfg) > built
+
+
+def ensure_built(cfg: Config, progress: Progress = _quiet) -> BuildResult | None:
+    """Build when needed (missing, stale, or corrupt store); otherwise do nothing."""
+    if not needs_build(cfg) and _readable(cfg):
+        return None
+    with build_lock(cfg):
+        pass  # wait for a build that another process may be running
+    if not needs_build(cfg) and _readable(cfg):
+        return None
+    return build(cfg, progress, action="auto-build")
+
+
+def _readable(cfg: Config) -> bool:
+    if not cfg.db_is_local:
+        return True
+    try:
+        con = open_readonly(cfg)
+        con.execute("select count(*) from build_info").fetchall()
+        con.close()
+        return True
+    except duckdb.Error:
+        return False

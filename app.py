@@ -1,0 +1,21 @@
+"""MSFT AI Watch: the entry point. `streamlit run app.py`."""
+
+import streamlit as st
+
+from aiwatch import ui
+
+ui.use_app_navigation()
+st.set_page_config(page_title="MSFT AI Watch", page_icon=":material/monitoring:", layout="wide")
+
+ui.ensure_store()
+
+pages = [
+    st.Page("pages/financials.py", title="Financials", icon=":material/bar_chart:",
+            url_path="financials", default=True),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    st.markdown("**MSFT AI Watch**")
+    st.caption("Is Microsoft's AI business standing on its own feet beside OpenAI?")
+ui.sidebar_status()
+page.run()

@@ -1,0 +1,123 @@
+"""Financials: Microsoft's revenue by segment, and the cloud and AI figures behind it."""
+
+import pandas as pd
+import streamlit as st
+
+from aiwatch import charts, ui
+
+ui.use_app_navigation()
+
+BASIS_LABELS = {"as_reported": "As reported", "recast": "Recast (today's segments)"}
+# KPI ids from data/kpi_catalog.csv shown on this page
+AZURE_GROWTH = "azure_other_cloud_services_growth_yoy"
+AZURE_AI_POINTS = "azure_growth_points_from_ai_services"
+CLOUD_REVENUE = "microsoft_cloud_revenue_quarter"
+AI_RUN_RATE = "ai_business_annual_revenue_run_rate"
+
+st.title("Financials")
+st.caption("Revenue by reporting segment per fiscal quarter (Microsoft's fiscal year ends June 30), "
+           "and the cloud and AI figures Microsoft discloses. Every number links to its source.")
+
+basis = st.segmented_control("Basis", options=list(BASIS_LABELS), format_func=BASIS_LABELS.get,
+                             default="as_reported", key="basis", required=True)
+as_of = ui.as_of()
+quarters = ui.query("segment_revenue_quarterly", basis=basis, as_of=as_of)
+
+if quarters.empty:
+    ui.empty_state("no segment revenue is stored for this view.",
+                   "Add rows to data/segment_revenue.csv and run `python -m aiwatch build`.")
+else:
+    coverage = ui.query("segment_basis_coverage", as_of=as_of)
+    if basis == "as_reported":
+        new_defs = quarters[quarters["current_definitions"]]
+        if not new_defs.empty and not quarters[~quarters["current_definitions"]].empty:
+            first = new_defs.sort_values("period_end").iloc[0]["quarter_label"]
+            st.info(f"Microsoft changed its segment definitions; quarters from **{first}** are "
+                    "reported on today's definitions, earlier ones on the old ones. Segment bars "
+                    "on either side are not like for like; growth rates always compare like with "
+                    "like (against the recast prior year where Microsoft published one).",
+                    icon=":material/swap_horiz:")
+    else:
+        with_segments = set(quarters.loc[quarters["segment"] != "Total", "quarter_label"])
+        missing = coverage[~coverage["quarter_label"].isin(with_segments)]
+        missing = missing[missing["period_end"] <= quarters["period_end"].max()]
+        if not missing.empty:
+            st.warning("No recast segment figures are known for "
+                       + ", ".join(missing["quarter_label"]) + "; only total revenue "
+                       "(unchanged by the recast) is shown for those quarters.",
+                       icon=":material/help:")
+        st.caption("Recast figures restate earlier quarters on today's segment definitions; after "
+                   "the last recast quarter the as-reported figures already use them.")
+
+    latest_q = quarters[quarters["period_end"] == quarters["period_end"].max()]
+    st.subheader(f"Latest quarter: {latest_q.iloc[0]['quarter_label']}")
+    cols = st.columns(len(latest_q))
+    for col, (_, row) in zip(cols, latest_q.sort_values("segment", key=lambda s: s == "Total").iterrows()):
+        delta = None if pd.isna(row["yoy_growth_pct"]) else f"{row['yoy_growth_pct']:+.1f}% YoY"
+        col.metric(row["segment"], f"${row['revenue_usd_bn']:,.1f}bn", delta=delta,
+                   help=f"Published {pd.Timestamp(row['reported_at']):%Y-%m-%d}; "
+                        f"basis {row['basis']}; source: {row['source_url']}")
+
+    tab_rev, tab_growth, tab_mix = st.tabs(["Revenue by segment", "YoY growth", "Segment mix"])
+    with tab_rev:
+        st.altair_chart(charts.segment_revenue_bars(quarters), width="stretch")
+    with tab_growth:
+        if quarters["yoy_growth_pct"].notna().any():
+            st.altair_chart(charts.segment_growth_lines(quarters), width="stretch")
+            st.caption("Growth is left out where the prior-year quarter is not known on the same "
+                       "segment definitions.")
+        else:
+            ui.empty_state("no like-for-like prior-year quarter is known for this basis yet.")
+    with tab_mix:
+        if quarters["mix_pct"].notna().any():
+            st.altair_chart(charts.segment_mix_bars(quarters), width="stretch")
+        else:
+            ui.empty_state("no quarter has both segment figures and a total on this basis.")
+
+st.subheader("Cloud and AI")
+kpis = ui.query("kpi_series", kpi_ids=[AZURE_GROWTH, AZURE_AI_POINTS, CLOUD_REVENUE, AI_RUN_RATE],
+                as_of=as_of)
+c1, c2, c3 = st.columns(3)
+with c1:
+    st.markdown("**Azure growth and the points AI services added**")
+    growth = kpis[kpis["kpi_id"] == AZURE_GROWTH]
+    points = kpis[kpis["kpi_id"] == AZURE_AI_POINTS]
+    if growth.empty:
+        ui.empty_state("no Azure growth figures.")
+    else:
+        st.altair_chart(charts.growth_with_contribution(growth, points), width="stretch")
+        st.caption("Wide bar: Azure and other cloud services revenue growth, YoY %. Narrow bar: "
+                   "percentage points of that growth from AI services, where Microsoft said so.")
+with c2:
+    st.markdown("**Microsoft Cloud revenue per quarter**")
+    cloud = kpis[kpis["kpi_id"] == CLOUD_REVENUE]
+    if cloud.empty:
+        ui.empty_state("no Microsoft Cloud revenue figures.")
+    else:
+        st.altair_chart(charts.kpi_bars(cloud, "USD bn"), width="stretch")
+with c3:
+    st.markdown("**AI business annual revenue run-rate**")
+    run_rate = kpis[kpis["kpi_id"] == AI_RUN_RATE].copy()
+    if run_rate.empty:
+        ui.empty_state("no AI run-rate figures.")
+    else:
+        run_rate["caption"] = [f"{q + ' ' if isinstance(q, str) else ''}${v:,.0f}bn"
+                               for q, v in zip(run_rate["qualifier"], run_rate["value"])]
+        st.altair_chart(charts.kpi_points(run_rate, "USD bn"), width="stretch")
+        st.caption("As Microsoft stated it: 'surpassed' marks a floor, not an exact figure.")
+
+with st.expander("Data and sources", icon=":material/table:"):
+    if not quarters.empty:
+        st.markdown("**Segment revenue per quarter (this view)**")
+        ui.sources_table(quarters, ["quarter_label", "period_end", "segment", "basis", "revenue_usd_m",
+                                    "yoy_growth_pct", "prior_year_basis", "mix_pct", "reported_at",
+                                    "source_url"], key=f"segment_revenue_{basis}")
+    years = ui.query("segment_revenue_fiscal_years", as_of=as_of)
+    if not years.empty:
+        st.markdown("**Fiscal years**")
+        ui.sources_table(years, ["year_label", "basis", "segment", "revenue_usd_m", "reported_at",
+                                 "source_url"], key="segment_revenue_fiscal_years")
+    if not kpis.empty:
+        st.markdown("**Cloud and AI figures**")
+        ui.sources_table(kpis, ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
+                                "reported_at", "source_url", "note"], key="cloud_ai_kpis")

@@ -1,0 +1,64 @@
+"""Shared fixtures: tiny stores built from the synthetic text files under tests/data/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aiwatch import store
+from aiwatch.config import load_config
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "data"
+ROOT = TESTS.parent
+
+
+def make_cfg(tmp_path: Path, scenario: str = "basic"):
+    data = tmp_path / "data"
+    if scenario:
+        shutil.copytree(FIXTURES / scenario, data)
+    else:
+        data.mkdir()
+    return load_config(data_dir=data, db=tmp_path / "var" / "aiwatch.duckdb", state_dir=tmp_path / "var")
+
+
+def use_env(monkeypatch, cfg) -> None:
+    """Point the app (which reads the environment) at a test configuration."""
+    monkeypatch.setenv("AIWATCH_DATA_DIR", str(cfg.data_dir))
+    monkeypatch.setenv("AIWATCH_DB", cfg.db)
+    monkeypatch.setenv("AIWATCH_STATE_DIR", str(cfg.state_dir))
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    """A private copy of the basic fixture data, not yet built."""
+    return make_cfg(tmp_path)
+
+
+@pytest.fixture
+def built(cfg):
+    """The basic fixture, built into a store."""
+    store.build(cfg)
+    return cfg
+
+
+@pytest.fixture
+def con(built):
+    c = store.open_readonly(built)
+    yield c
+    c.close()
+
+
+def edit_csv(path: Path, line: int, column: str, value: str) -> None:
+    """Replace one cell (1-based file line, header = line 1) in a CSV file, keeping the rest."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    col = rows[0].index(column)
+    rows[line - 1][col] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
