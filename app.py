@@ -9,13 +9,17 @@ st.set_page_config(page_title="MSFT AI Watch", page_icon=":material/monitoring:"
 
 ui.ensure_store()
 
-pages = [
-    st.Page("pages/financials.py", title="Financials", icon=":material/bar_chart:",
-            url_path="financials", default=True),
-]
-page = st.navigation(pages)
+# One entry per page file; url_path is the page's clean, shareable path.
+PAGES = {
+    "Dashboard": [
+        st.Page("pages/financials.py", title="Financials", icon=":material/bar_chart:",
+                url_path="financials", default=True),
+    ],
+}
+page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("**MSFT AI Watch**")
     st.caption("Is Microsoft's AI business standing on its own feet beside OpenAI?")
+ui.as_of_control()
 ui.sidebar_status()
 page.run()

@@ -86,9 +86,28 @@ def ensure_store() -> None:
         st.warning(f"Rebuilding the store failed ({e}); showing the last good build.")
 
 
+AS_OF_KEY = "as_of"
+AS_OF_MIN = date(2015, 1, 1)
+
+
+def as_of_control() -> None:
+    """The one point-in-time control, in the sidebar of every page and kept in the URL.
+
+    Empty means "latest". A date restricts every page to what had been published
+    by then (reported_at, milestone dates, price dates).
+    """
+    with st.sidebar:
+        st.date_input(
+            "As of", value=None, key=AS_OF_KEY, bind="query-params", min_value=AS_OF_MIN,
+            max_value=date.today(), format="YYYY-MM-DD",
+            help="Show only what had been published by this date (e.g. 2025-03-07, the day of the "
+                 "article this dashboard follows). Leave empty for the latest data.")
+
+
 def as_of() -> date:
-    """The point-in-time date the pages filter on (latest by default)."""
-    return st.session_state.get("as_of_date") or LATEST
+    """The point-in-time date the pages filter on (LATEST when none is chosen)."""
+    value = st.session_state.get(AS_OF_KEY)
+    return value if isinstance(value, date) else LATEST
 
 
 def empty_state(what: str, how: str = "") -> None:

@@ -91,3 +91,13 @@ def test_bad_data_with_store_keeps_serving_last_build(app_env):
     no_exceptions(at)
     assert any("showing the last good build" in w.value for w in at.warning)
     assert len(charts(at)) >= 4
+
+
+def test_as_of_restricts_the_financials(app_env):
+    at = run_app()
+    assert at.subheader[0].value == "Latest quarter: FY25 Q2"
+    at.date_input(key="as_of").set_value(__import__("datetime").date(2024, 11, 30)).run()
+    no_exceptions(at)
+    assert at.subheader[0].value == "Latest quarter: FY25 Q1"
+    table = at.dataframe[0].value
+    assert (table["reported_at"] <= "2024-11-30").all()
