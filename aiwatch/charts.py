@@ -97,28 +97,28 @@ def kpi_bars(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.Chart
         .encode(
             x=alt.X("quarter_label:O", sort=_order(df), title="Fiscal quarter"),
             y=alt.Y("value:Q", title=value_title),
-            color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)),
+            color=alt.Color("label:N", title=None,
+                            legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
             tooltip=_kpi_tooltip(value_title, fmt),
         )
     )
 
 
-def growth_with_contribution(growth: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:
-    """Bars of a growth rate with, inside each bar, the points one driver contributed."""
+def growth_with_contribution(growth: pd.DataFrame, points: pd.DataFrame) -> alt.Chart:
+    """Side-by-side bars per quarter: a growth rate and the points one driver contributed to it."""
     both = pd.concat([growth, points])
-    order = _order(both)
-    base = alt.Chart(height=HEIGHT).encode(x=alt.X("quarter_label:O", sort=order, title="Fiscal quarter"))
-    total = base.mark_bar(opacity=0.45).encode(
-        y=alt.Y("value:Q", title="Growth / points (%)"),
-        color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)),
-        tooltip=_kpi_tooltip("Value (%)", ".0f"),
-    ).properties(data=growth)
-    part = base.mark_bar(size=14).encode(
-        y="value:Q",
-        color=alt.Color("label:N", title=None),
-        tooltip=_kpi_tooltip("Points", ".0f"),
-    ).properties(data=points)
-    return alt.layer(total, part)
+    return (
+        alt.Chart(both, height=HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X("quarter_label:O", sort=_order(both), title="Fiscal quarter"),
+            xOffset=alt.XOffset("label:N"),
+            y=alt.Y("value:Q", title="Growth / points (%)"),
+            color=alt.Color("label:N", title=None,
+                            legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+            tooltip=_kpi_tooltip("Value (%)", ".0f"),
+        )
+    )
 
 
 def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.LayerChart:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-URL_RE = re.compile(r"^https?://[^\s;,]+$")
+URL_RE = re.compile(r"^https?://[^\s;]+$")
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,9 @@ with c1:
         ui.empty_state("no Azure growth figures.")
     else:
         st.altair_chart(charts.growth_with_contribution(growth, points), width="stretch")
-        st.caption("Wide bar: Azure and other cloud services revenue growth, YoY %. Narrow bar: "
-                   "percentage points of that growth from AI services, where Microsoft said so.")
+        st.caption("Azure and other cloud services revenue growth (YoY %, as reported) beside the "
+                   "percentage points of that growth that came from AI services, where Microsoft "
+                   "quantified it.")
 with c2:
     st.markdown("**Microsoft Cloud revenue per quarter**")
     cloud = kpis[kpis["kpi_id"] == CLOUD_REVENUE]
