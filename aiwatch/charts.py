@@ -128,5 +128,6 @@ def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.Lay
         y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=True)),
     )
     dots = base.mark_circle(size=120).encode(tooltip=_kpi_tooltip(value_title, fmt))
-    labels = base.mark_text(dy=-14).encode(text=alt.Text("caption:N"))
+    labels = base.mark_text(dy=-14).encode(text=alt.Text("caption:N"),
+                                           tooltip=_kpi_tooltip(value_title, fmt))
     return alt.layer(dots, labels)
