@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,15 +79,30 @@ def read_log(cfg: Config) -> pd.DataFrame:
 
 # --- locking ----------------------------------------------------------------------------------
 
+_held_locks = threading.local()  # the build locks this thread holds (re-entrant, see below)
+
+
 @contextlib.contextmanager
 def build_lock(cfg: Config):
-    """Serialise builds (CLI, app, admin upload) on this machine."""
+    """Serialise builds (CLI, app, admin upload) on this machine.
+
+    Re-entrant within a thread: an admin upload holds the lock across "put the new CSV in
+    data/, build, put the old one back if the build fails" and calls ``build`` inside it, so
+    no other build ever sees the intermediate data/. Other threads and processes wait.
+    """
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(cfg.state_dir / "build.lock", "w") as fh:
+    path = str((cfg.state_dir / "build.lock").resolve())
+    held: set[str] = _held_locks.__dict__.setdefault("paths", set())
+    if path in held:
+        yield
+        return
+    with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
+        held.add(path)
         try:
             yield
         finally:
+            held.discard(path)
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
@@ -226,8 +242,27 @@ def store_identity(cfg: Config) -> tuple[int, int] | None:
 
 
 def open_readonly(cfg: Config) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live store (never blocks a build's swap)."""
-    return duckdb.connect(cfg.db, read_only=True)
+    """A read-only connection to the live store (never blocks a build's swap).
+
+    A local file is ATTACHed to a fresh in-memory database rather than opened with
+    ``duckdb.connect(path)``: DuckDB keeps one database instance per path for as long as any
+    connection to it lives, so after a swap ``connect(path)`` would hand back the *old*
+    file while an earlier connection (say the app's cached one) is still open. ATTACH opens
+    the file that is live now; a connection opened before the swap keeps reading the
+    replaced file until it is closed. The attached store becomes the only database, so
+    ``cursor()``s of this connection see it too.
+    """
+    if not cfg.db_is_local:
+        return duckdb.connect(cfg.db, read_only=True)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("attach $path as store (read_only)", {"path": str(cfg.db_path)})
+        con.execute("use store")
+        con.execute("detach memory")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def data_mtime(cfg: Config) -> float:
@@ -248,7 +283,41 @@ def needs_build(cfg: Config) -> bool:
         built = cfg.db_path.stat().st_mtime
     except FileNotFoundError:
         return True
-    return data_mtime(cfg) > built
+    if data_mtime(cfg) > built:
+        return True
+    return not _verified_readable(cfg)
+
+
+_readable_identities: dict[str, tuple[int, int]] = {}  # store path -> identity found readable
+
+
+def _verified_readable(cfg: Config) -> bool:
+    """Whether the live file opens as a store; checked once per file identity, then remembered
+    (callers ask on every page run; a corrupt or truncated file must not slip through)."""
+    ident = store_identity(cfg)
+    if ident is None:
+        return False
+    if _readable_identities.get(cfg.db) == ident:
+        return True
+    if not _readable(cfg) or not _complete(cfg):
+        return False
+    _readable_identities[cfg.db] = ident
+    return True
+
+
+def _complete(cfg: Config) -> bool:
+    """False when the file is shorter than the blocks its header promises (a truncated copy
+    still opens, and fails only on the first query that reads a missing block)."""
+    try:
+        con = open_readonly(cfg)
+        try:
+            blocks, block_size = con.execute(
+                "select total_blocks, block_size from pragma_database_size()").fetchall()[0]
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+    return cfg.db_path.stat().st_size >= blocks * block_size
 
 
 def ensure_built(cfg: Config, progress: Progress = _quiet) -> BuildResult | None:
