@@ -14,6 +14,7 @@ PAGES = {
     "Dashboard": [
         st.Page("pages/financials.py", title="Financials", icon=":material/bar_chart:",
                 url_path="financials", default=True),
+        st.Page("pages/market.py", title="Market", icon=":material/show_chart:", url_path="market"),
     ],
 }
 page = st.navigation(PAGES)

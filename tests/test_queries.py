@@ -13,6 +13,14 @@ SAMPLE_PARAMS = {
     "as_of": LATEST,
     "basis": "as_reported",
     "kpi_ids": ["azure_other_cloud_services_growth_yoy", "ai_business_annual_revenue_run_rate"],
+    # market queries (the fixture store has no prices: they must still run)
+    "tickers": ["MSFT", "AAPL", "QQQ"],
+    "subject": "MSFT",
+    "benchmark": "QQQ",
+    "start": date(2024, 1, 1),
+    "base_date": date(2024, 1, 2),
+    "max_points": 4000,
+    "indicators": ["mai_progress", "consumer_ai", "api_adoption", "openai_dependence"],
 }
 
 

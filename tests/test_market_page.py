@@ -1,0 +1,160 @@
+"""The Market page through AppTest, on a fixture store with synthetic prices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aiwatch import store
+from tests.conftest import ROOT, make_cfg, use_env
+from tests.test_market import synthetic_prices, write_prices
+
+APP = str(ROOT / "app.py")
+PAGE = "pages/market.py"
+
+
+def open_market(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.switch_page(PAGE)  # the first run is the Market page, as when a shared link is opened
+    at.run()
+    return at
+
+
+def no_exceptions(at):
+    assert [e.value for e in at.exception] == []
+
+
+def charts(at):
+    return at.get("vega_lite_chart")
+
+
+def chart_points(chart) -> int:
+    """Rows sent to the browser for one chart (every dataset of every layer)."""
+    buffers = [d.data.data for d in chart.proto.datasets]
+    if chart.proto.data.data:
+        buffers.append(chart.proto.data.data)
+    return sum(pa.ipc.open_stream(b).read_all().num_rows for b in buffers)
+
+
+def table(at, column: str):
+    """The first dataframe on the page that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+@pytest.fixture
+def market_env(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)
+    write_prices(cfg, synthetic_prices())
+    store.build(cfg)
+    use_env(monkeypatch, cfg)
+    return cfg
+
+
+def test_market_page_default_view(market_env):
+    at = open_market()
+    no_exceptions(at)
+    assert at.title[0].value == "Market"
+    assert len(charts(at)) == 5  # performance, drawdown, correlation, beta, event study
+    assert [m.label for m in at.metric] == ["MSFT since base day", "QQQ since base day", "MSFT deepest drawdown",
+                                            "MSFT 60-day beta vs QQQ"]
+    # defaults: the peers of data/ticker.csv, QQQ as the benchmark, one year
+    assert at.multiselect(key="tickers").value == ["AAPL"]
+    assert at.selectbox(key="benchmark").value == "QQQ"
+    assert at.segmented_control(key="horizon").value == "1Y"
+    caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
+    assert "**adjusted close**" in caption and "2024-04-01 to 2025-03-31, every trading day" in caption
+    # the event study: day-precision milestones with prices around them, sources, and the caveat
+    events = table(at, "day0_date")
+    assert events["title"].tolist() == ["Synthetic deal", "Synthetic API launch", "Synthetic consumer launch"]
+    assert events["source_url"].str.startswith("https://example.test/").all()
+    assert any("association, not cause" in w.value for w in at.warning)
+    assert len(at.get("download_button")) >= 3
+
+
+def test_milestone_filter(market_env):
+    at = open_market()
+    at.pills(key="indicators").set_value(["consumer_ai"]).run()
+    no_exceptions(at)
+    assert table(at, "day0_date")["title"].tolist() == ["Synthetic consumer launch"]
+    assert table(at, "indicator_name")["indicator_name"].unique().tolist() == ["Consumer AI commercialization"]
+    at.pills(key="indicators").set_value([]).run()
+    no_exceptions(at)
+    assert any("no milestone dated to the day" in i.value for i in at.info)
+    assert len(charts(at)) == 4  # the event chart is gone, the price charts stay
+
+
+def test_horizon_rebase_and_tickers_change_the_view(market_env):
+    at = open_market()
+    at.segmented_control(key="horizon").set_value("max").run()
+    no_exceptions(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
+    assert "2022-01-03 to 2025-03-31" in caption
+    label = next(o for o in at.selectbox(key="rebase").options if "Synthetic API launch" in o)
+    at.selectbox(key="rebase").set_value(label).run()
+    no_exceptions(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
+    assert "rebased to 100 on the first trading day on or after 2024-11-05" in caption
+    at.multiselect(key="tickers").set_value([]).run()
+    no_exceptions(at)
+    assert len(charts(at)) == 5
+
+
+def test_as_of_restricts_prices_and_milestones(market_env):
+    at = open_market()
+    at.date_input(key="as_of").set_value(date(2024, 6, 28)).run()
+    no_exceptions(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
+    assert "to 2024-06-28" in caption
+    assert table(at, "day0_date")["title"].tolist() == ["Synthetic deal"]
+
+
+def test_shared_link_rebuilds_the_view_and_drops_what_it_cannot_show(market_env):
+    at = open_market({"tickers": ["AAPL", "NOPE"], "horizon": "3Y", "benchmark": "BOGUS"})
+    no_exceptions(at)
+    assert at.segmented_control(key="horizon").value == "3Y"
+    assert at.multiselect(key="tickers").value == ["AAPL"]
+    assert at.selectbox(key="benchmark").value == "QQQ"
+    # (saying so is app.py's job for every page: ui.link_check_*)
+
+
+def test_charts_never_get_more_than_5000_points(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)
+    peers = [f"P{i}" for i in range(11)]
+    with open(cfg.data_dir / "ticker.csv", "a") as f:
+        for p in peers:
+            f.write(f"{p},Peer {p} (synthetic),peer,https://example.test/synthetic/{p}\n")
+    write_prices(cfg, synthetic_prices(("MSFT", "AAPL", "QQQ", *peers), "2020-01-01", "2025-03-31"))
+    store.build(cfg)
+    use_env(monkeypatch, cfg)
+    at = open_market({"horizon": "max"})
+    no_exceptions(at)
+    points = [chart_points(c) for c in charts(at)]
+    assert max(points) <= 5000, points
+    assert points[0] > 1000  # still a real chart: 14 tickers, one point per week
+    caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
+    assert "one point per week per ticker" in caption
+
+
+def test_no_prices_says_how_to_get_them(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)
+    use_env(monkeypatch, cfg)
+    at = open_market()
+    no_exceptions(at)
+    assert [i.value for i in at.info] == [
+        "No data yet: no prices are stored for MSFT. Run `python -m aiwatch import-prices FILE` or "
+        "`python -m aiwatch refresh`, then reload."]
+    assert len(charts(at)) == 0
+
+
+def test_no_subject_ticker(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)
+    (cfg.data_dir / "ticker.csv").write_text("ticker,name,role,source_url\n")
+    use_env(monkeypatch, cfg)
+    at = open_market()
+    no_exceptions(at)
+    assert any("names no ticker with role 'subject'" in i.value for i in at.info)
