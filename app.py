@@ -7,6 +7,8 @@ from aiwatch import ui
 ui.use_app_navigation()
 st.set_page_config(page_title="MSFT AI Watch", page_icon=":material/monitoring:", layout="wide")
 
+# Before any widget: the link's query params are untrusted (see ui.link_check_start).
+link = ui.link_check_start()
 ui.ensure_store()
 
 # One entry per page file; url_path is the page's clean, shareable path.
@@ -16,6 +18,9 @@ PAGES = {
                 url_path="financials", default=True),
         st.Page("pages/market.py", title="Market", icon=":material/show_chart:", url_path="market"),
     ],
+    "Data": [
+        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+    ],
 }
 page = st.navigation(PAGES)
 with st.sidebar:
@@ -23,4 +28,9 @@ with st.sidebar:
     st.caption("Is Microsoft's AI business standing on its own feet beside OpenAI?")
 ui.as_of_control()
 ui.sidebar_status()
+share = st.sidebar.container()
+ui.admin_login()
 page.run()
+# After the page: report link params no widget took, then show this view's link.
+ui.link_check_finish(link)
+ui.share_this_view(page, share)

@@ -19,7 +19,7 @@ st.caption("Revenue by reporting segment per fiscal quarter (Microsoft's fiscal 
            "and the cloud and AI figures Microsoft discloses. Every number links to its source.")
 
 basis = st.segmented_control("Basis", options=list(BASIS_LABELS), format_func=BASIS_LABELS.get,
-                             default="as_reported", key="basis", required=True)
+                             default="as_reported", key="basis", required=True, bind="query-params")
 as_of = ui.as_of()
 quarters = ui.query("segment_revenue_quarterly", basis=basis, as_of=as_of)
 

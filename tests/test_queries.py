@@ -13,6 +13,7 @@ SAMPLE_PARAMS = {
     "as_of": LATEST,
     "basis": "as_reported",
     "kpi_ids": ["azure_other_cloud_services_growth_yoy", "ai_business_annual_revenue_run_rate"],
+    "table_name": "kpi",  # table_rows (the Data page downloads)
     # market queries (the fixture store has no prices: they must still run)
     "tickers": ["MSFT", "AAPL", "QQQ"],
     "subject": "MSFT",

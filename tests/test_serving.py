@@ -45,6 +45,12 @@ def bump_latest_quarter(cfg, by: float = 1000) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def financials() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/financials.py")
+    return at.run()
+
+
 def test_new_reader_sees_the_swapped_store_while_an_old_reader_lives(built):
     old = store.open_readonly(built)
     assert total(old) == 484
@@ -94,7 +100,7 @@ def test_readers_in_threads_never_fail_during_rebuilds(built):
 
 def test_the_app_shows_new_data_after_a_rebuild(cfg, monkeypatch):
     use_env(monkeypatch, cfg)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = financials()
     assert at.metric[-1].label == "Total" and at.metric[-1].value == "$0.5bn"
     bump_latest_quarter(cfg)
     store.build(cfg)  # as the CLI or an admin upload would, while the session is open
@@ -106,7 +112,7 @@ def test_the_app_shows_new_data_after_a_rebuild(cfg, monkeypatch):
 def test_a_corrupt_store_is_rebuilt_from_data(cfg, monkeypatch):
     use_env(monkeypatch, cfg)
     store.build(cfg)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = financials()
     cfg.db_path.write_bytes(b"this is not a duckdb file" * 100)  # newer than data/, unreadable
     at.run()
     assert not at.exception
