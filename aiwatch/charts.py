@@ -154,14 +154,15 @@ def _market_tooltip(value: str, title: str, fmt: str) -> list[alt.Tooltip]:
 
 
 def _lines(df: pd.DataFrame, value: str, title: str, fmt: str, order: list[str], subject: str,
-           height: int = MARKET_HEIGHT, legend: bool = True) -> alt.Chart:
+           height: int = MARKET_HEIGHT, legend: bool = True, log: bool = False) -> alt.Chart:
     """One line per ticker; the subject thick, the benchmark (``is_benchmark``) dashed."""
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
     return (
         alt.Chart(df, height=height)
         .mark_line(interpolate="linear")
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelOverlap=True)),
-            y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{value}:Q", title=title, scale=scale),
             color=_ticker_color(order, legend),
             strokeWidth=alt.condition(alt.datum.ticker == subject, alt.value(3), alt.value(1.4)),
             strokeDash=alt.condition(alt.datum.is_benchmark, alt.value([5, 3]), alt.value([1, 0])),
@@ -194,9 +195,10 @@ def milestone_marks(milestones: pd.DataFrame) -> alt.LayerChart:
 
 
 def market_performance(perf: pd.DataFrame, milestones: pd.DataFrame, subject: str, order: list[str],
-                       base_label: str) -> alt.LayerChart:
-    """Adjusted close rebased to 100, one line per ticker, with milestone markers."""
-    lines = _lines(perf, "rebased", "Adjusted close, rebased (100 = base day)", ".1f", order, subject).encode(
+                       base_label: str, log: bool = False) -> alt.LayerChart:
+    """Adjusted close rebased to 100, one line per ticker, with milestone markers (log scale optional)."""
+    title = "Adjusted close, rebased (100 = base day" + (", log scale)" if log else ")")
+    lines = _lines(perf, "rebased", title, ".1f", order, subject, log=log).encode(
         tooltip=[*_market_tooltip("rebased", "Rebased (100 = base day)", ".1f"),
                  alt.Tooltip("return_since_base_pct:Q", title="Since base day (%)", format="+.1f"),
                  alt.Tooltip("close:Q", title="Close as delivered (USD)", format=",.2f")])
@@ -234,7 +236,7 @@ def event_study_bars(events: pd.DataFrame, subject: str, benchmark: str) -> alt.
     long = long.dropna(subset=["excess_pct"])
     order = df.sort_values("date")["event"].tolist()
     return (
-        alt.Chart(long, height=alt.Step(34))  # 34 px per milestone, whatever their number
+        alt.Chart(long, height=alt.Step(16))  # 16 px per bar, 2 bars per milestone, whatever their number
         .mark_bar()
         .encode(
             y=alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),

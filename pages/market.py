@@ -63,7 +63,7 @@ def choices(db: str, ident, as_of: date) -> dict:
 @st.cache_data(max_entries=64, show_spinner=False)
 def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: str | None, start: date,
                         base_date: date, base_label: str, last: date, as_of: date,
-                        indicators: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        indicators: tuple, log: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics, the performance chart with milestones, drawdown, rolling correlation and beta.
 
     Returns what the charts show (prices as plotted, milestones in the window) for the downloads.
@@ -95,7 +95,8 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
                          f"{day(latest['date']):%Y-%m-%d}.")
 
     st.subheader("Performance")
-    st.altair_chart(charts.market_performance(perf, milestones, subject, order, base_label), width="stretch")
+    st.altair_chart(charts.market_performance(perf, milestones, subject, order, base_label, log),
+                    width="stretch")
     grain = perf["grain"].iloc[0]
     sampling = ("every trading day" if grain == "day" else
                 f"one point per {grain} per ticker (its last trading day of the {grain}, plus the window's first "
@@ -150,8 +151,8 @@ def event_chart(db: str, ident, subject: str, benchmark: str, indicators: tuple,
 
 def lazy_download(df: pd.DataFrame, filename: str, key: str) -> None:
     """Like ui.download, but the CSV is only made when clicked (this table can be large)."""
-    st.download_button("Download CSV", data=lambda: export.to_safe_csv(as_dates(df, "date")), file_name=filename,
-                       mime="text/csv", key=key, icon=":material/download:")
+    st.download_button("Download CSV: prices as plotted", data=lambda: export.to_safe_csv(as_dates(df, "date")),
+                       file_name=filename, mime="text/csv", key=key, icon=":material/download:")
 
 
 st.title("Market")
@@ -187,8 +188,11 @@ rebase = c3.selectbox(
     "Rebase to 100 at", list(c["rebase"]), index=None, format_func=lambda i: c["rebase"][i][1],
     placeholder="the start of the window", key="rebase", bind="query-params",
     help="A milestone dated to the day: every line is 100 on its first trading day on or after it.")
-horizon = st.segmented_control("Horizon", market.HORIZONS, default="1Y", key="horizon", bind="query-params",
+c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+horizon = c1.segmented_control("Horizon", market.HORIZONS, default="1Y", key="horizon", bind="query-params",
                                required=True)
+log = c2.toggle("Log scale", value=False, key="log", bind="query-params",
+                help="Equal distances for equal percentage moves: easier to compare when one line soars.")
 indicators = st.pills(
     "Milestones shown", list(c["indicators"]), format_func=c["indicators"].get, selection_mode="multi",
     default=list(c["indicators"]), key="indicators", bind="query-params",
@@ -206,7 +210,7 @@ if rebase is not None:
         st.caption(f"The window starts on {start:%Y-%m-%d} to include the rebase milestone ({label}).")
 
 perf, milestones = performance_section(db, ident, subject, lines, benchmark, start, base_date, base_label,
-                                       last, as_of, tuple(indicators))
+                                       last, as_of, tuple(indicators), log)
 lazy_download(perf, f"market_prices_{horizon}.csv", key="dl_market_prices")
 
 st.subheader("Event study")

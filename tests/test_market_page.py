@@ -99,6 +99,10 @@ def test_horizon_rebase_and_tickers_change_the_view(market_env):
     no_exceptions(at)
     caption = next(c.value for c in at.caption if c.value.startswith("Price shown"))
     assert "rebased to 100 on the first trading day on or after 2024-11-05" in caption
+    assert '"type": "log"' not in charts(at)[0].proto.spec
+    at.toggle(key="log").set_value(True).run()
+    no_exceptions(at)
+    assert '"type": "log"' in charts(at)[0].proto.spec.replace('":"', '": "')
     at.multiselect(key="tickers").set_value([]).run()
     no_exceptions(at)
     assert len(charts(at)) == 5

@@ -1,0 +1,1 @@
+"""Benchmarks of the market half (python -m bench); never collected by pytest."""
