@@ -430,11 +430,11 @@ def parse_price_file(path: Path, ticker: str | None = None, label: str | None = 
     layout, mapping, unknown = detect_layout(header)
     if layout is None:
         if unknown:
-            what = (f"known columns: {', '.join(repr(u) for u in unknown)} "
-                    f"{'is' if len(unknown) == 1 else 'are'} not a price column")
+            what = (f"unknown column{'s' * (len(unknown) > 1)} {', '.join(repr(u) for u in unknown)} "
+                    "(not a price column this import reads)")
         else:
-            what = "a header with at least a date and a close column"
-        empty.problems = [Problem(label, 1, None, None, f"a recognised layout ({what}); expected {LAYOUT_HELP}")]
+            what = f"unrecognised layout: no date and close column in {','.join(header)!r}"
+        empty.problems = [Problem(label, 1, None, None, f"{what}; expected {LAYOUT_HELP}")]
         empty.layout = "unrecognised"
         return empty
 
@@ -442,10 +442,10 @@ def parse_price_file(path: Path, ticker: str | None = None, label: str | None = 
         raw = pd.read_csv(io.StringIO(text), header=None, skiprows=skip, names=list(range(len(header))),
                           dtype=str, keep_default_na=False, skip_blank_lines=False, engine="c")
     except pd.errors.ParserError as e:
-        m = re.search(r"line (\d+)", str(e))
-        line = int(m.group(1)) if m else None
+        m = re.search(r"line (\d+), saw (\d+)", str(e))
+        line, found = (int(m.group(1)), m.group(2)) if m else (None, "more")
         return ParsedFile(label, layout, empty_prices(), [Problem(
-            label, line, None, None, f"a row of {len(header)} fields like the header ({e})")])
+            label, line, None, None, f"a row of {len(header)} fields like the header (found {found})")])
     raw.columns = [mapping[h] if h in mapping else h for h in header]
     raw = raw.fillna("")
     lineno = np.arange(len(raw)) + skip + 1

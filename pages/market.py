@@ -81,12 +81,12 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
     latest = sub.iloc[-1]
 
     m = st.columns(4)
-    m[0].metric(f"{subject} since base day", f"{latest['return_since_base_pct']:+.1f}%",
-                help=f"Adjusted close on {day(latest['date']):%Y-%m-%d} against the {base_label}.")
-    if benchmark:
-        bench = perf[perf["ticker"] == benchmark].iloc[-1]
-        m[1].metric(f"{benchmark} since base day", f"{bench['return_since_base_pct']:+.1f}%",
-                    help=f"Adjusted close on {day(bench['date']):%Y-%m-%d} against the {base_label}.")
+    for col, rows in ((m[0], sub), (m[1], perf[perf["ticker"] == benchmark])):
+        if rows.empty or pd.isna(rows.iloc[-1]["return_since_base_pct"]):
+            continue  # no price on or after the base day in this window
+        last_row = rows.iloc[-1]
+        col.metric(f"{last_row['ticker']} since base day", f"{last_row['return_since_base_pct']:+.1f}%",
+                   help=f"Adjusted close on {day(last_row['date']):%Y-%m-%d} against the {base_label}.")
     m[2].metric(f"{subject} deepest drawdown", f"{sub['drawdown_pct'].min():.1f}%",
                 help="Below the highest adjusted close since the window start (on the plotted days).")
     if benchmark and pd.notna(latest["beta_60d"]):

@@ -144,6 +144,24 @@ def test_charts_never_get_more_than_5000_points(tmp_path, monkeypatch):
     assert "one point per week per ticker" in caption
 
 
+def test_a_benchmark_without_prices_in_the_window(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)
+    with open(cfg.data_dir / "ticker.csv", "a") as f:
+        f.write("SPY,Second index (synthetic),index,https://example.test/synthetic/SPY\n")
+    prices = synthetic_prices(("MSFT", "AAPL", "QQQ", "SPY"))
+    prices = prices[(prices.ticker != "SPY") | (prices.date < "2022-06-01")]  # SPY stops early
+    write_prices(cfg, prices)
+    store.build(cfg)
+    use_env(monkeypatch, cfg)
+    at = open_market({"benchmark": "SPY"})
+    no_exceptions(at)
+    assert at.selectbox(key="benchmark").value == "SPY"
+    assert [m.label for m in at.metric] == ["MSFT since base day", "MSFT deepest drawdown"]
+    assert any("SPY (none in this window)" in c.value for c in at.caption)
+    assert sum("fewer than 60 trading days" in i.value for i in at.info) == 2
+    assert any("no milestone dated to the day" in i.value for i in at.info)  # SPY has no prices then
+
+
 def test_no_prices_says_how_to_get_them(tmp_path, monkeypatch):
     cfg = make_cfg(tmp_path)
     use_env(monkeypatch, cfg)
