@@ -130,6 +130,10 @@ class TableSpec:
 
 INDICATORS_FILE = "indicator"
 
+# How a scorecard rule measures its indicator (queries/scorecard_rules.sql has one CTE each).
+RULE_METRICS = ("days_since_stage", "leaderboard_rank_gap", "segment_growth_gap", "stage_reached",
+                "kpi_latest")
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -179,6 +183,23 @@ TABLES: dict[str, TableSpec] = {
             Column("period_end", "date"), Column("release_date", "date"),
             Column("source_url", "url"),
         ), key=("fiscal_year", "fiscal_quarter"), optional_file=True),
+        # --- watch indicators (configuration the analyst edits; documented in data/README.md)
+        TableSpec("thesis", (
+            Column("thesis", "str"), Column("statement", "str"),
+        ), key=("thesis",), optional_file=True),
+        TableSpec("indicator_rule", (
+            Column("indicator", "str"), Column("rule_id", "str"), Column("sort_order", "int"),
+            Column("title", "str"), Column("metric", "enum", choices=RULE_METRICS),
+            Column("subject", "str"), Column("versus", "str", required=False),
+            Column("window_days", "int", required=False),
+            Column("comparison", "enum", choices=("higher_is_better", "lower_is_better")),
+            Column("on_track_threshold", "float"), Column("lagging_threshold", "float"),
+            Column("explanation", "str"),
+        ), key=("rule_id",), optional_file=True),
+        TableSpec("milestone_stage", (
+            Column("milestone_id", "str"), Column("track", "str"), Column("stage", "str"),
+            Column("stage_order", "int"), Column("note", "str", required=False),
+        ), key=("milestone_id", "track"), optional_file=True),
     )
 }
 
@@ -330,6 +351,63 @@ def check_not_before(df: pd.DataFrame, later: str, earlier: str, label: str) -> 
             for _, r in bad.iterrows()]
 
 
+def check_rules(rules: pd.DataFrame, frames: dict[str, pd.DataFrame], label: str) -> list[Problem]:
+    """Each scorecard rule names inputs that exist and thresholds in the right order."""
+    problems: list[Problem] = []
+    if rules.empty:
+        return problems
+    kpis = set(frames["kpi_catalog"]["kpi_id"].dropna())
+    segments = set(frames["segment_revenue"]["segment"].dropna())
+    stages = frames["milestone_stage"]
+    tracks = set(stages["track"].dropna())
+    track_stages = set(zip(stages["track"], stages["stage"]))
+    for _, r in rules.iterrows():
+        line, metric = int(r["_line"]), r["metric"]
+        on, lag = r["on_track_threshold"], r["lagging_threshold"]
+        if isinstance(on, float) and isinstance(lag, float):
+            if r["comparison"] == "higher_is_better" and on < lag:
+                problems.append(Problem(label, line, "lagging_threshold", f"{lag:g}",
+                                        f"at most on_track_threshold ({on:g}) when higher is better"))
+            if r["comparison"] == "lower_is_better" and on > lag:
+                problems.append(Problem(label, line, "lagging_threshold", f"{lag:g}",
+                                        f"at least on_track_threshold ({on:g}) when lower is better"))
+        subject, versus = r["subject"], (None if pd.isna(r["versus"]) else r["versus"])
+        if metric == "kpi_latest" and subject not in kpis:
+            problems.append(Problem(label, line, "subject", subject, "a kpi_id listed in kpi_catalog.csv"))
+        if metric in ("days_since_stage", "stage_reached") and subject not in tracks:
+            problems.append(Problem(label, line, "subject", subject,
+                                    "a track listed in milestone_stage.csv"))
+        if metric == "days_since_stage" and subject in tracks and (subject, versus) not in track_stages:
+            problems.append(Problem(label, line, "versus", versus,
+                                    f"a stage of track {subject} in milestone_stage.csv"))
+        if metric == "segment_growth_gap":
+            for col, value in (("subject", subject), ("versus", versus)):
+                if value not in segments:
+                    problems.append(Problem(label, line, col, value or "",
+                                            "a segment named in segment_revenue.csv"))
+        if metric == "leaderboard_rank_gap" and (pd.isna(r["window_days"]) or r["window_days"] < 0):
+            problems.append(Problem(label, line, "window_days", str(r["window_days"]),
+                                    "a whole number of days >= 0 (how far apart compared standings may be)"))
+    return problems
+
+
+def check_stages(stages: pd.DataFrame, label: str) -> list[Problem]:
+    """A stage has one place on its track (same stage_order everywhere), counted from 1."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for _, r in stages.iterrows():
+        if pd.isna(r["stage_order"]):
+            continue
+        key, order = (r["track"], r["stage"]), int(r["stage_order"])
+        if order < 1:
+            problems.append(Problem(label, int(r["_line"]), "stage_order", str(order), "1 or more"))
+        if key in seen and seen[key] != order:
+            problems.append(Problem(label, int(r["_line"]), "stage_order", str(order),
+                                    f"{seen[key]}, the order stage {key[1]} of track {key[0]} has above"))
+        seen.setdefault(key, order)
+    return problems
+
+
 def load_all(data_dir: Path, only: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Load and validate every curated table in ``data_dir``.
 
@@ -367,6 +445,12 @@ def load_all(data_dir: Path, only: set[str] | None = None) -> tuple[dict[str, pd
                                  lbl("segment_revenue"))
     problems += check_not_before(frames["earnings_release"], "release_date", "period_end",
                                  lbl("earnings_release"))
+    problems += check_reference(frames["indicator_rule"], "indicator", indicators, lbl("indicator_rule"), what)
+    problems += check_rules(frames["indicator_rule"], frames, lbl("indicator_rule"))
+    problems += check_reference(frames["milestone_stage"], "milestone_id",
+                                set(frames["milestone"]["id"].dropna()), lbl("milestone_stage"),
+                                f"a milestone id from {lbl('milestone')}")
+    problems += check_stages(frames["milestone_stage"], lbl("milestone_stage"))
     if only is not None:
         problems = [p for p in problems if any(p.file.endswith(f"/{n}.csv") for n in only)]
     return frames, problems

@@ -125,3 +125,123 @@ from milestone;
 create macro fiscal_label(d) as
     'FY' || lpad(((year(d) + case when month(d) >= 7 then 1 else 0 end) % 100)::varchar, 2, '0')
     || ' Q' || ((((month(d) + 5) % 12) // 3) + 1)::varchar;
+
+-- --- watch indicators: thesis, scorecard rules, milestone stages, what changed ---------------
+
+create table thesis (
+    thesis     varchar primary key,   -- the question the dashboard keeps current
+    statement  varchar not null       -- the thesis in two sentences
+);
+
+-- Scorecard rules (data/indicator_rule.csv), evaluated by queries/scorecard_rules.sql.
+create table indicator_rule (
+    indicator           varchar not null references indicator (indicator),
+    rule_id             varchar primary key,
+    sort_order          integer not null,
+    title               varchar not null,
+    metric              varchar not null,  -- days_since_stage | leaderboard_rank_gap | segment_growth_gap | stage_reached | kpi_latest
+    subject             varchar not null,  -- what is measured: a track, vendor, segment or kpi_id
+    versus              varchar,           -- stage / comparator segment / rival vendors (';'-separated)
+    window_days         integer,           -- leaderboard_rank_gap: max days between compared standings
+    comparison          varchar not null check (comparison in ('higher_is_better', 'lower_is_better')),
+    on_track_threshold  double not null,
+    lagging_threshold   double not null,
+    explanation         varchar not null
+);
+
+-- Milestones placed on a track of stages (data/milestone_stage.csv), e.g. the MAI API's path
+-- reported (1) -> preview (2) -> available (3). The milestone carries the date and the source.
+create table milestone_stage (
+    milestone_id  varchar not null references milestone (id),
+    track         varchar not null,
+    stage         varchar not null,
+    stage_order   integer not null,
+    note          varchar,
+    primary key (milestone_id, track)
+);
+
+-- What the store replaced by this build held: the build copies the previous live store's
+-- facts here (store.py), so queries/changes_since_previous_build.sql can list what changed.
+-- prev_build has one row: outcome 'first' (no previous store), 'ok', or 'unreadable'.
+create table prev_build (
+    built_at  timestamp,
+    outcome   varchar not null check (outcome in ('first', 'ok', 'unreadable'))
+);
+create table prev_segment_revenue as select * from segment_revenue limit 0;
+create table prev_kpi as select * from kpi limit 0;
+create table prev_milestone as select * from milestone limit 0;
+create table prev_leaderboard as select * from leaderboard limit 0;
+
+-- The day a dated event counts as known (see milestone_known): the end of its period.
+create macro known_at_of(d, precision) as
+    case precision
+        when 'day' then d
+        when 'month' then last_day(d)
+        when 'quarter' then last_day(d + interval 2 month)
+        else make_date(year(d), 12, 31)
+    end::date;
+
+-- An event date as precisely as it is known: '2025-08-28', 'Nov 2023', 'Q4 2023', '2021'.
+create macro date_label(d, precision) as
+    case precision
+        when 'day' then strftime(d, '%Y-%m-%d')
+        when 'month' then strftime(d, '%b %Y')
+        when 'quarter' then 'Q' || quarter(d)::varchar || ' ' || year(d)::varchar
+        else year(d)::varchar
+    end;
+
+-- A KPI period: the fiscal quarter of a quarter end ('FY25 Q2'), else the day ('2025-05-19').
+create macro period_label(d) as
+    case when d = last_day(d) and month(d) in (3, 6, 9, 12) then fiscal_label(d)
+         else strftime(d, '%Y-%m-%d') end;
+
+-- A number without trailing zeros and with thousands separators: 60000 -> '60,000', 3.80 -> '3.8'.
+create macro num_text(v) as rtrim(rtrim(format('{:,.3f}', v::double), '0'), '.');
+
+-- A figure in its catalog unit (data/README.md), with the qualifier as stated ('more than' is
+-- shown as 'over', which data/README.md says it also covers):
+-- ('usd_bn', 'surpassed', 13) -> 'surpassed $13bn'; ('pct_yoy', null, -1.3) -> '-1.3% YoY'.
+create macro value_text(v, unit, qualifier) as
+    case when qualifier is null or qualifier = '' then ''
+         when qualifier = 'more than' then 'over '
+         else qualifier || ' ' end ||
+    case unit
+        when 'usd_bn' then (case when v < 0 then '-' else '' end) || '$' || num_text(abs(v)) || 'bn'
+        when 'usd' then (case when v < 0 then '-' else '' end) || '$' || num_text(abs(v))
+        when 'usd_per_hour' then '$' || num_text(v) || ' per hour'
+        when 'pct_yoy' then (case when v > 0 then '+' else '' end) || num_text(v) || '% YoY'
+        when 'pct_points' then num_text(v) || ' pts'
+        when 'pct' then num_text(v) || '%'
+        when 'million' then num_text(v) || 'M'
+        when 'billion' then num_text(v) || 'B'
+        when 'trillion_tokens' then num_text(v) || 'T tokens'
+        when 'rank' then '#' || num_text(v)
+        when 'x' then num_text(v) || 'x'
+        when 'seconds' then num_text(v) || ' s'
+        when 'tops' then num_text(v) || ' TOPS'
+        when 'flag' then case when v = 1 then 'yes' else 'no' end
+        else num_text(v)
+    end;
+
+-- A change between two figures of one unit, signed: ('usd_bn', 3) -> '+$3bn'; growth rates,
+-- shares and points change in percentage points ('pct_yoy', -2) -> '-2 pts'; ranks in places.
+create macro delta_text(d, unit) as
+    case when d is null then null else
+        (case when d > 0 then '+' when d < 0 then '-' else '' end) ||
+        case unit
+            when 'usd_bn' then '$' || num_text(abs(d)) || 'bn'
+            when 'usd' then '$' || num_text(abs(d))
+            when 'usd_per_hour' then '$' || num_text(abs(d)) || ' per hour'
+            when 'pct_yoy' then num_text(abs(d)) || ' pts'
+            when 'pct' then num_text(abs(d)) || ' pts'
+            when 'pct_points' then num_text(abs(d)) || ' pts'
+            when 'rank' then num_text(abs(d)) || ' places'
+            when 'million' then num_text(abs(d)) || 'M'
+            when 'billion' then num_text(abs(d)) || 'B'
+            when 'trillion_tokens' then num_text(abs(d)) || 'T tokens'
+            when 'x' then num_text(abs(d)) || 'x'
+            when 'seconds' then num_text(abs(d)) || ' s'
+            when 'tops' then num_text(abs(d)) || ' TOPS'
+            else num_text(abs(d))
+        end
+    end;

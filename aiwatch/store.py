@@ -212,10 +212,47 @@ def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built
             "union all select max(reported_at) from kpi)").fetchall()[0][0]
         con.execute("insert into build_info values ($at, $dir, $latest)",
                     {"at": built_at, "dir": str(cfg.data_dir), "latest": latest})
+        _keep_previous_facts(con, cfg.db_path)
         con.execute("checkpoint")
     finally:
         con.close()
     return counts
+
+
+# Facts whose additions, changes and removals the Overview lists ("what changed since the
+# previous build"); prices are left out on purpose: they change every trading day.
+PREVIOUS_FACT_TABLES = ("segment_revenue", "kpi", "milestone", "leaderboard")
+
+
+def _keep_previous_facts(con: duckdb.DuckDBPyConnection, live: Path) -> None:
+    """Copy the facts of the store this build replaces into prev_* tables of the new store.
+
+    Runs inside the build, before the swap, so it is all-or-nothing like the rest. The live
+    file is attached read-only (never written); a missing store means a first build, and a
+    store that cannot be read (corrupt, or from an older schema) is recorded as such rather
+    than reported as if every fact were new.
+    """
+    if not live.exists():
+        con.execute("insert into prev_build values (null, 'first')")
+        return
+    path = str(live).replace("'", "''")
+    try:
+        con.execute(f"attach '{path}' as previous (read_only)")
+    except duckdb.Error:
+        con.execute("insert into prev_build values (null, 'unreadable')")
+        return
+    try:
+        built_at = con.execute("select max(built_at) from previous.build_info").fetchall()[0][0]
+        for name in PREVIOUS_FACT_TABLES:
+            cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)
+            con.execute(f"insert into prev_{name} ({cols}) select {cols} from previous.{name}")
+        con.execute("insert into prev_build values ($at, 'ok')", {"at": built_at})
+    except duckdb.Error:
+        for name in PREVIOUS_FACT_TABLES:
+            con.execute(f"delete from prev_{name}")
+        con.execute("insert into prev_build values (null, 'unreadable')")
+    finally:
+        con.execute("detach previous")
 
 
 def _verify_store(path: Path, counts: dict[str, int]) -> None:
@@ -283,7 +320,7 @@ def needs_build(cfg: Config) -> bool:
         built = cfg.db_path.stat().st_mtime
     except FileNotFoundError:
         return True
-    if data_mtime(cfg) > built:
+    if data_mtime(cfg) > built or SCHEMA.stat().st_mtime > built:  # new data, or new tables/macros
         return True
     return not _verified_readable(cfg)
 

@@ -22,6 +22,13 @@ SAMPLE_PARAMS = {
     "base_date": date(2024, 1, 2),
     "max_points": 4000,
     "indicators": ["mai_progress", "consumer_ai", "api_adoption", "openai_dependence"],
+    # watch-indicator pages
+    "indicator": "mai_progress",
+    "categories": ["MAI API", "Model diversification"],
+    "tracks": ["mai_model", "mai_api"],
+    "track": "mai_api",
+    "vendor": "Microsoft",
+    "window_days": 7,
 }
 
 

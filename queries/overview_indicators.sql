@@ -1,0 +1,9 @@
+-- One row per watch indicator (data/indicator.csv), in display order.
+-- Params: none
+with final as (
+    select indicator, name, question, sort_order
+    from indicator
+)
+
+select * from final
+order by sort_order, indicator
