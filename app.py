@@ -13,9 +13,19 @@ ui.ensure_store()
 
 # One entry per page file; url_path is the page's clean, shareable path.
 PAGES = {
+    "Thesis": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
+                default=True),
+        st.Page("pages/mai_progress.py", title="MAI progress", icon=":material/model_training:",
+                url_path="mai_progress"),
+        st.Page("pages/consumer_ai.py", title="Consumer AI", icon=":material/devices:", url_path="consumer_ai"),
+        st.Page("pages/api_adoption.py", title="API adoption", icon=":material/api:", url_path="api_adoption"),
+        st.Page("pages/openai_dependence.py", title="OpenAI dependence", icon=":material/link:",
+                url_path="openai_dependence"),
+    ],
     "Dashboard": [
         st.Page("pages/financials.py", title="Financials", icon=":material/bar_chart:",
-                url_path="financials", default=True),
+                url_path="financials"),
         st.Page("pages/market.py", title="Market", icon=":material/show_chart:", url_path="market"),
     ],
     "Data": [

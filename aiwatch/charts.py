@@ -259,3 +259,224 @@ def event_study_bars(events: pd.DataFrame, subject: str, benchmark: str) -> alt.
             ],
         )
     )
+
+
+# --- indicators ---
+# Charts of the watch-indicator pages. Evidence is told apart on every chart: a measurement
+# (a leaderboard standing) is a filled mark, a claim (a company statement or a press report)
+# a hollow one; dated events are grey rules with a marker, so series and events never blur.
+# Streamlit fits a chart into its height, axes and legends included, so a chart with one row per
+# item gets a height of rows x step plus room for the axis and the legend (CHROME_PX).
+CHROME_PX = 130
+
+EVIDENCE_COLORS = {
+    "measurement": "#1f6fb4",
+    "company statement": "#d9822b",
+    "press report": "#8e5cc0",
+    "announcement": "#4d4d4d",
+    "milestone": "#4d4d4d",
+    "availability figure": "#2a9d8f",
+}
+ROLE_COLORS = {"subject": "#1f6fb4", "rival": "#d9822b", "other": "#9a9a9a"}
+EVENT_COLOR = "#777777"
+
+
+def _evidence_color(field: str, values: list[str], title: str | None = "Evidence") -> alt.Color:
+    domain = [v for v in EVIDENCE_COLORS if v in values]
+    return alt.Color(f"{field}:N", title=title,
+                     scale=alt.Scale(domain=domain, range=[EVIDENCE_COLORS[v] for v in domain]),
+                     legend=alt.Legend(orient="top", labelLimit=0))
+
+
+def _hollow_fill(kinds: list[str]) -> dict:
+    """Fill in the evidence colour, except white (a hollow mark) where ``hollow`` is true."""
+    domain = [v for v in EVIDENCE_COLORS if v in kinds]
+    return alt.condition("datum.hollow", alt.value("white"),
+                         alt.Fill("kind:N", legend=None,
+                                  scale=alt.Scale(domain=domain, range=[EVIDENCE_COLORS[v] for v in domain])))
+
+
+def _event_tooltip() -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("date_label:N", title="Date"),
+        alt.Tooltip("title:N", title="Event"),
+        alt.Tooltip("kind:N", title="Kind"),
+        alt.Tooltip("source_url:N", title="Source"),
+    ]
+
+
+def event_timeline(df: pd.DataFrame, shape: str = "category") -> alt.LayerChart:
+    """Dated events, one row each in date order (title on the axis), x = date.
+
+    Expects date, date_label, title, kind, source_url and the ``shape`` column (e.g. category).
+    Colour says the kind of evidence; press reports are hollow, announcements filled.
+    """
+    data = df.sort_values("date").copy()
+    data["hollow"] = data["kind"] == "press report"
+    order = list(dict.fromkeys(data["title"]))
+    kinds = list(data["kind"].unique())
+    base = alt.Chart(data, height=CHROME_PX + 30 * len(order)).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True)),
+        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=430)),
+        tooltip=_event_tooltip() + [alt.Tooltip(f"{shape}:N", title=shape.replace("_", " ").capitalize())],
+    )
+    points = base.mark_point(size=150, strokeWidth=2.5, filled=False, opacity=1).encode(
+        color=_evidence_color("kind", kinds, title="Kind"),
+        fill=_hollow_fill(kinds),
+        shape=alt.Shape(f"{shape}:N", title=shape.replace("_", " ").capitalize(),
+                        legend=alt.Legend(orient="top", labelLimit=0, symbolFillColor=EVENT_COLOR,
+                                          symbolStrokeColor=EVENT_COLOR)),
+    )
+    labels = base.mark_text(align="left", dx=10, fontSize=11, color="#444").encode(text=alt.Text("date_label:N"))
+    return alt.layer(points, labels)
+
+
+def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: str,
+                       fmt: str = ",.1f", height: int = HEIGHT) -> alt.LayerChart:
+    """Lines per series (``label``) over time, with dated events as grey rules and markers on top.
+
+    series: period_end, quarter_label, label, value, reported_at, source_url (qualifier optional);
+    events: date, date_label, title, kind, source_url (may be empty).
+    """
+    data = series.copy()
+    if "qualifier" not in data:
+        data["qualifier"] = None
+    # Streamlit keeps the whole chart at its height, so a long bottom legend would squeeze the plot
+    height += 22 * data["label"].nunique()
+    x = alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
+    lines = alt.Chart(data, height=height).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
+        x=x,
+        y=alt.Y("value:Q", title=value_title),
+        color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+        tooltip=[
+            alt.Tooltip("quarter_label:N", title="Period"),
+            alt.Tooltip("label:N", title="Measure"),
+            alt.Tooltip("value:Q", title=value_title, format=fmt),
+            alt.Tooltip("qualifier:N", title="As stated"),
+            alt.Tooltip("reported_at:T", title="Published", format="%Y-%m-%d"),
+            alt.Tooltip("source_url:N", title="Source"),
+        ],
+    )
+    if events.empty:
+        return alt.layer(lines)
+    ev = events.rename(columns={"date": "period_end"})
+    rules = alt.Chart(ev).mark_rule(color=EVENT_COLOR, strokeDash=[4, 3], opacity=0.7).encode(
+        x=x, tooltip=_event_tooltip())
+    markers = alt.Chart(ev).mark_point(shape="triangle-down", size=110, filled=True, color=EVENT_COLOR).encode(
+        x=x, y=alt.value(6), tooltip=_event_tooltip())
+    return alt.layer(rules, markers, lines)
+
+
+def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
+    """Measured ranks as lollipops: one row per model and board, x = rank (1 = best, on the left).
+
+    Expects model, vendor, board, rank, value, observed_at, role (subject | rival | other),
+    source_url, note. Filled marks: these are measurements, not claims.
+    """
+    data = df.dropna(subset=["rank"]).copy()
+    data["standing"] = data["board"] + " · " + data["model"] + " (" + data["vendor"] + ")"
+    order = data.sort_values(["board", "rank"])["standing"].tolist()
+    data["rank_text"] = "#" + data["rank"].astype(int).astype(str)
+    data["zero"] = 0
+    roles = [r for r in ROLE_COLORS if r in set(data["role"])]
+    color = alt.Color("role:N", title="Standing", legend=alt.Legend(orient="top"),
+                      scale=alt.Scale(domain=roles, range=[ROLE_COLORS[r] for r in roles]))
+    base = alt.Chart(data, height=CHROME_PX + 40 * len(order)).encode(
+        y=alt.Y("standing:N", sort=order, title=None, axis=alt.Axis(labelLimit=380)),
+        x=alt.X("rank:Q", title="Rank on the board (1 = best)", scale=alt.Scale(domainMin=0, nice=True)),
+        tooltip=[
+            alt.Tooltip("model:N", title="Model"),
+            alt.Tooltip("vendor:N", title="Vendor"),
+            alt.Tooltip("board:N", title="Board"),
+            alt.Tooltip("rank:Q", title="Rank"),
+            alt.Tooltip("value:Q", title="Score"),
+            alt.Tooltip("observed_at:T", title="Observed", format="%Y-%m-%d"),
+            alt.Tooltip("role:N", title="Role"),
+            alt.Tooltip("note:N", title="Note"),
+            alt.Tooltip("source_url:N", title="Source"),
+        ],
+    )
+    stems = base.mark_rule(strokeWidth=3, opacity=0.4).encode(x2="zero:Q", color=color)
+    dots = base.mark_point(size=180, filled=True, opacity=1).encode(color=color)
+    labels = base.mark_text(align="left", dx=12, fontSize=12).encode(text=alt.Text("rank_text:N"))
+    return alt.layer(stems, dots, labels)
+
+
+def stage_path(df: pd.DataFrame, stages: list[str]) -> alt.LayerChart:
+    """A track's stages over time (reported → preview → available), furthest stage on top.
+
+    Expects date, date_label, stage, title, kind, stage_note, source_url; ``stages`` in order.
+    """
+    data = df.copy()
+    data["hollow"] = data["kind"] == "press report"
+    base = alt.Chart(data, height=CHROME_PX + 50 * len(stages)).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+        y=alt.Y("stage:N", sort=list(reversed(stages)), title="Stage",
+                scale=alt.Scale(domain=list(reversed(stages)))),
+        tooltip=_event_tooltip() + [alt.Tooltip("stage:N", title="Stage"),
+                                    alt.Tooltip("stage_note:N", title="Why this stage")],
+    )
+    line = base.mark_line(interpolate="step-after", color=EVIDENCE_COLORS["measurement"], opacity=0.5).encode(
+        order="date:T")
+    points = base.mark_point(size=170, strokeWidth=2.5, filled=False, opacity=1).encode(
+        color=_evidence_color("kind", list(data["kind"].unique()), title="Kind"),
+        fill=_hollow_fill(list(data["kind"].unique())))
+    labels = base.mark_text(align="left", dx=10, dy=-12, fontSize=11, color="#333").encode(text="date_label:N")
+    return alt.layer(line, points, labels)
+
+
+def cumulative_events(df: pd.DataFrame, value_title: str, color: str = "grouping") -> alt.LayerChart:
+    """A running count of dated events (e.g. other vendors' models adopted), one step per event.
+
+    Expects date, date_label, title, evidence, source_url, models_so_far and the colour column.
+    """
+    tooltip = [
+        alt.Tooltip("date_label:N", title="Date"),
+        alt.Tooltip("title:N", title="Event"),
+        alt.Tooltip("evidence:N", title="Evidence"),
+        alt.Tooltip("models_so_far:Q", title=value_title),
+        alt.Tooltip("source_url:N", title="Source"),
+    ]
+    data = df.copy()
+    data["short_title"] = [t if len(t) <= 38 else t[:36] + "…" for t in data["title"]]
+    dates = pd.to_datetime(data["date"])
+    data["early"] = dates <= dates.min() + (dates.max() - dates.min()) / 2
+    base = alt.Chart(data, height=HEIGHT).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
+                scale=alt.Scale(padding=14)),
+        y=alt.Y("models_so_far:Q", title=value_title, axis=alt.Axis(tickMinStep=1),
+                scale=alt.Scale(domainMax=int(data["models_so_far"].max()) + 1)),
+        tooltip=tooltip,
+    )
+    line = base.mark_line(interpolate="step-after", color=EVENT_COLOR).encode(order="date:T")
+    points = base.mark_point(size=120, filled=True).encode(
+        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)))
+    # labels point inwards: right of the early events, left of the late ones, so none is cut off
+    early, late = base.transform_filter(alt.datum.early), base.transform_filter(~alt.datum.early)
+    labels_right = early.mark_text(align="left", dx=9, dy=-9, fontSize=11, color="#333").encode(
+        text=alt.Text("short_title:N"))
+    labels_left = late.mark_text(align="right", dx=-9, dy=-9, fontSize=11, color="#333").encode(
+        text=alt.Text("short_title:N"))
+    return alt.layer(line, points, labels_right, labels_left)
+
+
+def bars_with_share(bars: pd.DataFrame, share: pd.DataFrame, value_title: str,
+                    share_label: str = "") -> alt.LayerChart:
+    """Bars of one KPI per quarter, labelled with a second KPI's share (%) where it is known.
+
+    Both frames are kpi_series rows; the share is matched on period_end and never filled in.
+    """
+    data = bars.merge(share[["period_end", "value", "source_url"]].rename(
+        columns={"value": "share_pct", "source_url": "share_source_url"}), on="period_end", how="left")
+    data["share_text"] = [f"{v:.0f}% {share_label}".strip() if pd.notna(v) else "" for v in data["share_pct"]]
+    tooltip = _kpi_tooltip(value_title, ",.0f") + [
+        alt.Tooltip("share_pct:Q", title="Share (%)", format=".0f"),
+        alt.Tooltip("share_source_url:N", title="Share source"),
+    ]
+    base = alt.Chart(data, height=HEIGHT).encode(
+        x=alt.X("quarter_label:O", sort=_order(data), title="Fiscal quarter"),
+        y=alt.Y("value:Q", title=value_title),
+        tooltip=tooltip,
+    )
+    return alt.layer(base.mark_bar(color=EVIDENCE_COLORS["measurement"], opacity=0.8),
+                     base.mark_text(dy=-8, fontSize=12).encode(text="share_text:N"))

@@ -10,7 +10,8 @@ from tests.conftest import ROOT, make_cfg, use_env
 APP = str(ROOT / "app.py")
 
 
-def run_app(switch_to: str | None = None) -> AppTest:
+def run_app(switch_to: str | None = "pages/financials.py") -> AppTest:
+    """Run the app and open a page (the Financials page by default; the app's default is the Overview)."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     if switch_to:
