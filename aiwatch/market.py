@@ -807,7 +807,11 @@ def refresh(cfg: Config, tickers: Sequence[str] | None = None, start: date | Non
     first_start = start or date.fromisoformat(cfg.market_start)
 
     with snapshot_lock(cfg):
-        snapshot = read_snapshot(cfg)
+        try:
+            snapshot = read_snapshot(cfg)
+        except duckdb.Error as e:
+            return _refresh_failed(cfg, f"{snapshot_path(cfg)} is not a readable price snapshot "
+                                        f"({str(e).splitlines()[0]}); nothing was fetched or changed")
         groups = plan(wanted, last_dates(snapshot), first_start)
         progress = progress or TickerProgress(len(wanted))
         frames: list[pd.DataFrame] = []
@@ -873,7 +877,8 @@ def refresh(cfg: Config, tickers: Sequence[str] | None = None, start: date | Non
         code, outcome = 0, "ok"
         message = f"ok: {result.summary()} ({new})"
     store.log_event(cfg, "refresh", outcome, message)
-    return RefreshResult(code, message, fetched, failed, result, built, result.warnings)
+    warnings = result.warnings + _unlisted_warnings(cfg, fetched)
+    return RefreshResult(code, message, fetched, failed, result, built, warnings)
 
 
 def _refresh_failed(cfg: Config, message: str, failed: dict[str, str] | None = None) -> RefreshResult:

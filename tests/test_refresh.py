@@ -250,6 +250,23 @@ def test_no_tickers_and_bad_tickers(cfg, sleeps, tmp_path):
     assert r.exit_code == 1 and "not a ticker symbol: MS FT" in r.message
 
 
+def test_unlisted_tickers_are_fetched_with_a_warning(cfg, sleeps):
+    r = refresh(cfg, FakeYahoo(yf_frame({"NVDA": days("2025-01-02", 2)})), sleeps, tickers=["NVDA"])
+    assert r.exit_code == 0
+    assert r.warnings == ["NVDA is not listed in data/ticker.csv: its prices are stored, but no page shows "
+                          "them until you add a row for it"]
+
+
+def test_an_unreadable_snapshot_is_reported_not_overwritten(cfg, sleeps):
+    snapshot = market.snapshot_path(cfg)
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text("ticker,date\nMSFT,not a date\n")
+    fake = FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 2)}))
+    r = refresh(cfg, fake, sleeps, tickers=["MSFT"])
+    assert r.exit_code == 1 and "is not a readable price snapshot" in r.message
+    assert fake.calls == [] and snapshot.read_text() == "ticker,date\nMSFT,not a date\n"
+
+
 def test_progress_bar_on_a_terminal():
     sink = _Sink()
     p = market.TickerProgress(2, stream=sink, tty=True, width=4)
