@@ -305,27 +305,26 @@ def _event_tooltip() -> list[alt.Tooltip]:
     ]
 
 
-def event_timeline(df: pd.DataFrame, shape: str = "category") -> alt.LayerChart:
+def event_timeline(df: pd.DataFrame) -> alt.LayerChart:
     """Dated events, one row each in date order (title on the axis), x = date.
 
-    Expects date, date_label, title, kind, source_url and the ``shape`` column (e.g. category).
+    Expects date, date_label, title, kind, source_url (category optional, shown on hover).
     Colour says the kind of evidence; press reports are hollow, announcements filled.
     """
     data = df.sort_values("date").copy()
+    if "category" not in data:
+        data["category"] = None
     data["hollow"] = data["kind"] == "press report"
     order = list(dict.fromkeys(data["title"]))
     kinds = list(data["kind"].unique())
     base = alt.Chart(data, height=CHROME_PX + 30 * len(order)).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True)),
         y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=430)),
-        tooltip=_event_tooltip() + [alt.Tooltip(f"{shape}:N", title=shape.replace("_", " ").capitalize())],
+        tooltip=_event_tooltip() + [alt.Tooltip("category:N", title="Category")],
     )
     points = base.mark_point(size=150, strokeWidth=2.5, filled=False, opacity=1).encode(
         color=_evidence_color("kind", kinds, title="Kind"),
         fill=_hollow_fill(kinds),
-        shape=alt.Shape(f"{shape}:N", title=shape.replace("_", " ").capitalize(),
-                        legend=alt.Legend(orient="top", labelLimit=0, symbolFillColor=EVENT_COLOR,
-                                          symbolStrokeColor=EVENT_COLOR)),
     )
     labels = base.mark_text(align="left", dx=10, fontSize=11, color="#444").encode(text=alt.Text("date_label:N"))
     return alt.layer(points, labels)

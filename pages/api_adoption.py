@@ -99,9 +99,9 @@ third = ui.query("api_third_party_models", as_of=as_of, categories=THIRD_PARTY_C
 if third.empty:
     ui.empty_state("no third-party model had been brought to Azure by this date.")
 else:
-    st.altair_chart(charts.event_timeline(third.assign(kind="announcement"), shape="evidence"),
+    st.altair_chart(charts.event_timeline(third.assign(kind=third["evidence"])),
                     width="stretch")
-    st.caption("Models from vendors other than OpenAI offered on Azure, in Foundry or in Copilot. The shape "
+    st.caption("Models from vendors other than OpenAI offered on Azure, in Foundry or in Copilot. The colour "
                "tells a milestone from an availability figure stated on an earnings call (for those the "
                "launch day itself is not verified).")
 

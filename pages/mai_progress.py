@@ -95,7 +95,7 @@ st.subheader("Timeline: MAI models, reports and the team")
 if milestones.empty:
     ui.empty_state("no MAI milestone had been published by this date.")
 else:
-    st.altair_chart(charts.event_timeline(milestones, shape="category"), width="stretch")
+    st.altair_chart(charts.event_timeline(milestones), width="stretch")
     st.caption("Filled marks were announced by Microsoft; hollow marks are press reports (claims by "
                "others, not announcements). Hover a mark for its date, details and source.")
 

@@ -65,7 +65,7 @@ partnership = ui.query("milestones_known", as_of=as_of, indicators=[], categorie
 if partnership.empty:
     ui.empty_state("no OpenAI partnership milestone had been published by this date.")
 else:
-    st.altair_chart(charts.event_timeline(partnership, shape="category"), width="stretch")
+    st.altair_chart(charts.event_timeline(partnership), width="stretch")
     st.caption("Hover a mark for the terms as reported and the source. Amounts Microsoft did not "
                "confirm are not shown.")
 
