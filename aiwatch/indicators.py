@@ -127,3 +127,17 @@ SCORECARD_COLUMNS = ["indicator_name", "title", "status", "value_text", "rule_te
                      "published", "source_url"]
 SCORECARD_LABELS = {"indicator_name": "Indicator", "title": "Rule", "value_text": "Value",
                     "rule_text": "Thresholds", "reason": "Why unknown", "published": "Input published"}
+
+
+def table(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: date columns (datetimes that are all midnight) as 'YYYY-MM-DD' text.
+
+    st.dataframe would print '2025-01-29 00:00:00'; a publication date has no time of day.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            values = out[col].dropna()
+            if (values == values.dt.normalize()).all():
+                out[col] = [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in out[col]]
+    return out

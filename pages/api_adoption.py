@@ -15,6 +15,7 @@ from aiwatch.indicators import (
     not_disclosed_args,
     rule_markdown,
     scorecard_inputs,
+    table,
 )
 
 ui.use_app_navigation()
@@ -108,21 +109,21 @@ else:
 with st.expander("Data and sources", icon=":material/table:"):
     if not rules.empty:
         st.markdown("**Scorecard inputs**")
-        ui.sources_table(scorecard_inputs(rules), SCORECARD_COLUMNS, key="api_scorecard", labels=SCORECARD_LABELS)
+        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="api_scorecard", labels=SCORECARD_LABELS)
     if not latest.empty:
         st.markdown("**Latest figures**")
-        ui.sources_table(latest.reset_index(), ["label", "period_label", "value_text", "delta_text",
+        ui.sources_table(table(latest.reset_index()), ["label", "period_label", "value_text", "delta_text",
                                                 "prev_period_label", "reported_at", "note", "source_url"],
                          key="api_latest")
     if not series.empty:
         st.markdown("**Customer and developer series**")
-        ui.sources_table(series, ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
+        ui.sources_table(table(series), ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
                                   "reported_at", "note", "source_url"], key="api_series")
     if not path.empty:
         st.markdown("**MAI API stages**")
-        ui.sources_table(path, ["date_label", "stage", "stage_note", "title", "kind", "source_url"],
+        ui.sources_table(table(path), ["date_label", "stage", "stage_note", "title", "kind", "source_url"],
                          key="api_mai_stages")
     if not third.empty:
         st.markdown("**Third-party models**")
-        ui.sources_table(third, ["date_label", "published_at", "title", "evidence", "detail", "source_url"],
+        ui.sources_table(table(third), ["date_label", "published_at", "title", "evidence", "detail", "source_url"],
                          key="api_third_party")

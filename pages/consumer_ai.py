@@ -17,6 +17,7 @@ from aiwatch.indicators import (
     not_disclosed_args,
     rule_markdown,
     scorecard_inputs,
+    table,
 )
 
 ui.use_app_navigation()
@@ -153,18 +154,18 @@ with right:
 with st.expander("Data and sources", icon=":material/table:"):
     if not rules.empty:
         st.markdown("**Scorecard inputs**")
-        ui.sources_table(scorecard_inputs(rules), SCORECARD_COLUMNS, key="consumer_scorecard",
+        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="consumer_scorecard",
                          labels=SCORECARD_LABELS)
     if not segment.empty:
         st.markdown(f"**{SEGMENT} and total revenue per quarter**")
-        ui.sources_table(pd.concat([segment, total]).sort_values(["period_end", "segment"]),
+        ui.sources_table(table(pd.concat([segment, total]).sort_values(["period_end", "segment"])),
                          ["quarter_label", "segment", "basis", "revenue_usd_m", "yoy_growth_pct", "mix_pct",
                           "reported_at", "source_url"], key=f"consumer_segment_{basis}")
     if not series.empty:
         st.markdown("**Consumer lines and usage**")
-        ui.sources_table(series, ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
+        ui.sources_table(table(series), ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
                                   "reported_at", "note", "source_url"], key="consumer_kpis")
     if not launches.empty:
         st.markdown("**Consumer launches**")
-        ui.sources_table(launches, ["date_label", "category", "title", "detail", "source_url"],
+        ui.sources_table(table(launches), ["date_label", "category", "title", "detail", "source_url"],
                          key="consumer_launches")

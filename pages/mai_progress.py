@@ -18,6 +18,7 @@ from aiwatch.indicators import (
     md,
     rule_markdown,
     scorecard_inputs,
+    table,
 )
 
 ui.use_app_navigation()
@@ -137,18 +138,18 @@ with right:
 with st.expander("Data and sources", icon=":material/table:"):
     if not rules.empty:
         st.markdown("**Scorecard inputs**")
-        ui.sources_table(scorecard_inputs(rules), SCORECARD_COLUMNS, key="mai_scorecard",
+        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="mai_scorecard",
                          labels=SCORECARD_LABELS)
     if not standings.empty:
         st.markdown("**Leaderboard standings (measured)**")
-        ui.sources_table(standings, ["board", "model", "vendor", "rank", "value", "observed_at", "role",
+        ui.sources_table(table(standings), ["board", "model", "vendor", "rank", "value", "observed_at", "role",
                                      "compared_with", "days_apart", "note", "source_url"],
                          key="mai_leaderboard")
     if not figures.empty:
         st.markdown("**MAI figures (company statements and measured ranks)**")
-        ui.sources_table(figures, ["label", "period_label", "value_text", "evidence", "reported_at", "note",
+        ui.sources_table(table(figures), ["label", "period_label", "value_text", "evidence", "reported_at", "note",
                                    "source_url"], key="mai_figures")
     if not milestones.empty:
         st.markdown("**Milestones**")
-        ui.sources_table(milestones, ["date_label", "category", "kind", "stages", "title", "detail",
+        ui.sources_table(table(milestones), ["date_label", "category", "kind", "stages", "title", "detail",
                                       "source_url"], key="mai_milestones")

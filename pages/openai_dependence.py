@@ -15,6 +15,7 @@ from aiwatch.indicators import (
     not_disclosed_args,
     rule_markdown,
     scorecard_inputs,
+    table,
 )
 
 ui.use_app_navigation()
@@ -118,16 +119,16 @@ with right:
 with st.expander("Data and sources", icon=":material/table:"):
     if not rules.empty:
         st.markdown("**Scorecard inputs**")
-        ui.sources_table(scorecard_inputs(rules), SCORECARD_COLUMNS, key="openai_scorecard",
+        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="openai_scorecard",
                          labels=SCORECARD_LABELS)
     if not series.empty:
         st.markdown("**AI, Azure and backlog figures**")
-        ui.sources_table(series, ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
+        ui.sources_table(table(series), ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
                                   "reported_at", "note", "source_url"], key="openai_series")
     if not partnership.empty:
         st.markdown("**Partnership milestones**")
-        ui.sources_table(partnership, ["date_label", "title", "detail", "source_url"], key="openai_partnership")
+        ui.sources_table(table(partnership), ["date_label", "title", "detail", "source_url"], key="openai_partnership")
     if not diversification.empty:
         st.markdown("**Other vendors' models**")
-        ui.sources_table(diversification, ["date_label", "published_at", "title", "evidence", "detail",
+        ui.sources_table(table(diversification), ["date_label", "published_at", "title", "evidence", "detail",
                                            "source_url"], key="openai_diversification")

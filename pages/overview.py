@@ -17,6 +17,7 @@ from aiwatch.indicators import (
     rule_markdown,
     scorecard_inputs,
     status_badge,
+    table,
 )
 
 ui.use_app_navigation()
@@ -73,7 +74,8 @@ else:
                 st.caption(details)
 
     with st.expander("Scorecard data and sources", icon=":material/table:"):
-        ui.sources_table(scorecard_inputs(rules), SCORECARD_COLUMNS, key="scorecard", labels=SCORECARD_LABELS)
+        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="scorecard",
+                         labels=SCORECARD_LABELS)
 
 # --- key figures --------------------------------------------------------------------------------
 st.subheader("Key figures")
@@ -155,7 +157,7 @@ else:
             counts = changes["change"].value_counts()
             st.markdown(", ".join(f"**{counts[c]}** {c}" for c in ("added", "changed", "removed")
                                   if c in counts) + f" since the build of {when} UTC.")
-            ui.sources_table(changes, ["change", "fact_table", "fact", "before_text", "after_text",
+            ui.sources_table(table(changes), ["change", "fact_table", "fact", "before_text", "after_text",
                                        "changed_columns", "after_published_at", "before_published_at",
                                        "source_url"], key="changes_since_previous_build",
                              labels={"fact_table": "Table", "before_text": "Before", "after_text": "After",
@@ -165,14 +167,14 @@ else:
 with st.expander("Data and sources", icon=":material/table:"):
     if not latest.empty:
         st.markdown("**Key figures**")
-        ui.sources_table(latest, ["label", "period_label", "value_text", "delta_text", "prev_period_label",
+        ui.sources_table(table(latest), ["label", "period_label", "value_text", "delta_text", "prev_period_label",
                                   "reported_at", "source_url", "note"], key="overview_key_figures")
     if not ytd.empty:
         st.markdown("**Year to date vs index**")
-        ui.sources_table(ytd, ["ticker", "ytd_return_pct", "index_ticker", "index_ytd_return_pct",
+        ui.sources_table(table(ytd), ["ticker", "ytd_return_pct", "index_ticker", "index_ytd_return_pct",
                                "excess_return_pct_points", "base_date", "end_date", "price_source",
                                "source_url"], key="overview_ytd")
     if not milestones.empty:
         st.markdown("**Milestones (chosen indicators)**")
-        ui.sources_table(milestones, ["date_label", "indicator_name", "category", "kind", "title", "detail",
+        ui.sources_table(table(milestones), ["date_label", "indicator_name", "category", "kind", "title", "detail",
                                       "source_url"], key="overview_milestones")
