@@ -7,8 +7,6 @@ from aiwatch import ui
 ui.use_app_navigation()
 st.set_page_config(page_title="MSFT AI Watch", page_icon=":material/monitoring:", layout="wide")
 
-# Before any widget: the link's query params are untrusted (see ui.link_check_start).
-link = ui.link_check_start()
 ui.ensure_store()
 
 # One entry per page file; url_path is the page's clean, shareable path.
@@ -33,6 +31,9 @@ PAGES = {
     ],
 }
 page = st.navigation(PAGES)
+# Before any widget, once the page is known (a rerun here stays on it): the link's query params
+# are untrusted input (see ui.link_check_start).
+link = ui.link_check_start()
 with st.sidebar:
     st.markdown("**MSFT AI Watch**")
     st.caption("Is Microsoft's AI business standing on its own feet beside OpenAI?")
@@ -40,7 +41,7 @@ ui.as_of_control()
 ui.sidebar_status()
 share = st.sidebar.container()
 ui.admin_login()
-page.run()
+ui.run_page(page)  # a page's st.stop() ends the page, not the steps below
 # After the page: report link params no widget took, then show this view's link.
 ui.link_check_finish(link)
 ui.share_this_view(page, share)

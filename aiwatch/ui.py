@@ -8,12 +8,14 @@ query results are cached data keyed by that identity too.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.commands.execution_control import stop as _streamlit_stop
 
 from . import admin, links, queries, store
 from .config import Config, load_config
@@ -157,6 +159,7 @@ def sidebar_status() -> None:
 # bound to a widget, a bound widget's serializer, and removing a bound param from the URL.
 
 _LINK_NOTICES = "_aiwatch_link_notices"  # notices carried over a rerun that cleaned the URL
+_LINK_RESETS = "_aiwatch_link_resets"    # widget key -> default, to set before the widget next runs
 
 
 @dataclasses.dataclass
@@ -198,6 +201,10 @@ def link_check_start() -> LinkCheck:
         st.session_state[_LINK_NOTICES] = st.session_state.get(_LINK_NOTICES, []) + notices
         st.rerun()
     carried = st.session_state.pop(_LINK_NOTICES, [])
+    for name, default in st.session_state.pop(_LINK_RESETS, {}).items():
+        # set, not deleted: the browser is told to show the default too (a widget that merely
+        # re-registers keeps showing the value it was sent in the run that took the link)
+        st.session_state[name] = default
     return LinkCheck(asked, bound, carried + notices, st.container())
 
 
@@ -210,7 +217,7 @@ def link_check_finish(check: LinkCheck) -> None:
     several times for a one-value widget is reset to the default.
     """
     notices = list(check.notices)
-    reset: list[str] = []
+    reset: dict[str, Any] = {}
     session = _session()
     for name, asked in check.asked.items():
         verdict = None
@@ -238,13 +245,12 @@ def link_check_finish(check: LinkCheck) -> None:
         if verdict is not None:
             notices.append(verdict.notice)
             if verdict.reset or (at_default and name in st.query_params):
-                reset.append(name)  # also clears a rejected value Streamlit left in the URL
+                reset[name] = meta.deserializer(None)  # also clears a value Streamlit left in the URL
     if reset:
         with session.query_params() as qp:
             for name in reset:
                 qp.remove_param(name)
-        for name in reset:
-            del st.session_state[name]
+        st.session_state[_LINK_RESETS] = reset
         st.session_state[_LINK_NOTICES] = notices
         st.rerun()
     with check.slot:
@@ -355,3 +361,33 @@ def admin_login() -> None:
                     st.rerun()
                 time.sleep(1)  # slows down guessing
                 st.error("That is not the admin token.")
+
+
+# --- running the page -------------------------------------------------------------------------
+
+class _PageStopped(Exception):
+    """A page called st.stop(): the page ends there, the app's own steps after it still run."""
+
+
+_in_page = threading.local()
+_script_stop = _streamlit_stop  # the real one, even if this module is imported again
+
+
+def _stop() -> None:
+    if getattr(_in_page, "active", False):
+        raise _PageStopped
+    _script_stop()
+
+
+def run_page(page) -> None:
+    """Run the page; its st.stop() (say, "no prices yet") ends the page, not the script, so
+    app.py still checks the link and shows the share box after it. Outside a page st.stop()
+    behaves as always (the flag is per script thread, i.e. per session run)."""
+    st.stop = _stop
+    _in_page.active = True
+    try:
+        page.run()
+    except _PageStopped:
+        pass
+    finally:
+        _in_page.active = False

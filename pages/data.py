@@ -79,15 +79,18 @@ st.subheader("Tables")
 identity = ui.identity()
 names = admin.shown_tables(ui.query("data_page_tables")["table_name"].tolist())
 summary = pd.DataFrame([admin.table_summary(n, ui.query("table_rows", table_name=n)) for n in names])
-st.dataframe(summary, hide_index=True, width="stretch", column_config={
+shown = summary.copy()  # a table without dates or sources says so, rather than "None"
+for col, fmt in (("latest_period", str), ("latest_reported_at", str), ("sources", lambda v: f"{v:.0f}")):
+    shown[col] = [fmt(v) if pd.notna(v) else "—" for v in summary[col]]
+st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3, column_config={
     "table": st.column_config.TextColumn("Table"),
     "rows": st.column_config.NumberColumn("Rows", format="%d"),
-    "latest_period": st.column_config.DateColumn("Latest period", help="Newest period_end, date or "
+    "latest_period": st.column_config.TextColumn("Latest period", help="Newest period_end, date or "
                                                  "observed_at in the table."),
-    "latest_reported_at": st.column_config.DateColumn("Latest reported_at", help="Newest day a figure was "
+    "latest_reported_at": st.column_config.TextColumn("Latest reported_at", help="Newest day a figure was "
                                                       "published (reported_at or release_date)."),
-    "sources": st.column_config.NumberColumn("Distinct sources", format="%d",
-                                             help="Distinct source_url values (for prices: data sources)."),
+    "sources": st.column_config.TextColumn("Distinct sources", alignment="right",
+                                           help="Distinct source_url values (for prices: data sources)."),
 })
 st.markdown("**Download a table as CSV** · text that a spreadsheet would run as a formula "
             "(starting with `=` `+` `-` `@`) is prefixed with `'`; numbers stay numbers.")
@@ -109,9 +112,11 @@ if log.empty:
     ui.empty_state("nothing has been built or refreshed yet.")
 else:
     st.dataframe(log.head(200), hide_index=True, width="stretch", column_config={
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "action": "Action", "outcome": "Outcome",
-        "detail": st.column_config.TextColumn("What it did", width="large")})
+        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss", width=150),
+        "action": st.column_config.TextColumn("Action", width=80),
+        "outcome": st.column_config.TextColumn("Outcome", width=70),
+        "detail": st.column_config.TextColumn("What it did", width=1200,
+                                              help="Hover a cell to read all of it.")})
     if len(log) > 200:
         st.caption(f"The newest 200 of {len(log)} entries.")
 

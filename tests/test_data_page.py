@@ -78,7 +78,9 @@ def test_everyone_sees_tables_log_and_downloads(viewer_env):
     summary = at.dataframe[0].value
     assert list(summary.columns) == ["table", "rows", "latest_period", "latest_reported_at", "sources"]
     seg = summary.set_index("table").loc["segment_revenue"]
-    assert seg["rows"] == 64 and seg["sources"] > 0 and str(seg["latest_reported_at"]) == "2025-07-30"
+    assert seg["rows"] == 64 and int(seg["sources"]) > 0 and seg["latest_reported_at"] == "2025-07-30"
+    catalog = summary.set_index("table").loc["kpi_catalog"]  # no dates, no sources: said plainly
+    assert (catalog["latest_period"], catalog["latest_reported_at"], catalog["sources"]) == ("—", "—", "—")
     assert {"segment_revenue", "kpi", "milestone", "ticker", "price"} <= set(summary["table"])
     assert not {"build_info", "refresh_log"} & set(summary["table"])
     labels = [b.label for b in at.get("download_button")]

@@ -231,3 +231,12 @@ def test_a_valid_default_value_in_a_link_is_not_a_problem(app_env):
     at = open_link("financials", {"basis": "As reported"})
     assert notices(at) == []
     assert at.segmented_control(key="basis").value == "as_reported"
+
+
+def test_a_page_that_stops_early_still_checks_the_link_and_offers_a_share_link(tmp_path, monkeypatch):
+    cfg = make_cfg(tmp_path)  # no prices: the market page says how to get them and stops there
+    use_env(monkeypatch, cfg)
+    at = open_link("market", {"x": "1", "as_of": "2024-11-30"})
+    assert not at.exception
+    assert any("`x` was not used" in n for n in notices(at))
+    assert link_params(share_link(at)) == {"as_of": ["2024-11-30"]}
