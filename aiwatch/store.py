@@ -342,6 +342,11 @@ def _verified_readable(cfg: Config) -> bool:
     return True
 
 
+def usable(cfg: Config) -> bool:
+    """Whether the live store can serve pages: present, opens, not truncated (remote: assumed)."""
+    return not cfg.db_is_local or _verified_readable(cfg)
+
+
 def _complete(cfg: Config) -> bool:
     """False when the file is shorter than the blocks its header promises (a truncated copy
     still opens, and fails only on the first query that reads a missing block)."""

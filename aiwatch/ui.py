@@ -78,14 +78,14 @@ def ensure_store() -> None:
         with st.spinner("Building the store from data/ …"):
             store.ensure_built(cfg)
     except ValidationFailed as e:
-        if identity() is None:
+        if not store.usable(cfg):  # missing, corrupt or truncated: no last good build to show
             st.error("The data folder has problems, so no store could be built:")
             st.code("\n".join(map(str, e.problems[:50])), language=None)
             st.stop()
         st.warning(f"data/ has {len(e.problems)} problem(s); showing the last good build. "
                    "Run `python -m aiwatch check` for the list.")
     except Exception as e:  # noqa: BLE001 - shown to the user; the old store keeps serving
-        if identity() is None:
+        if not store.usable(cfg):
             st.error(f"The store could not be built: {e}")
             st.stop()
         st.warning(f"Rebuilding the store failed ({e}); showing the last good build.")

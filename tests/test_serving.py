@@ -213,3 +213,14 @@ def test_missing_store_and_bad_data_is_reported_clearly(tmp_path, monkeypatch):
     assert not at.exception
     assert any("no store could be built" in e.value for e in at.error)
     assert any("segment_revenue.csv" in c.value for c in at.code)
+
+
+def test_a_corrupt_store_with_bad_data_is_reported_not_raised(cfg, monkeypatch):
+    use_env(monkeypatch, cfg)
+    store.build(cfg)
+    (cfg.data_dir / "segment_revenue.csv").write_text("fiscal_year\n2025\n")
+    cfg.db_path.write_bytes(b"this is not a duckdb file" * 100)
+    at = financials()
+    assert not at.exception
+    assert any("no store could be built" in e.value for e in at.error)
+    assert any("segment_revenue.csv" in c.value for c in at.code)
