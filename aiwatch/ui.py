@@ -155,8 +155,9 @@ def sidebar_status() -> None:
 # is needed here. app.py calls link_check_start() before any widget and link_check_finish()
 # after the page ran. The rules (what is too long, how a dropped value is worded) are in
 # aiwatch/links.py; what follows only reads Streamlit's view of the URL and the widgets.
-# It uses three internals of Streamlit 1.67 (pinned in requirements.txt): which params are
-# bound to a widget, a bound widget's serializer, and removing a bound param from the URL.
+# It reads a few internals of Streamlit 1.67 (pinned in requirements.txt): the param -> widget
+# bindings, a bound widget's metadata (serializer, default), the widgets rendered in this run,
+# and removing a bound param from the URL. tests/test_links_app.py fails if they change.
 
 _LINK_NOTICES = "_aiwatch_link_notices"  # notices carried over a rerun that cleaned the URL
 _LINK_RESETS = "_aiwatch_link_resets"    # widget key -> default, to set before the widget next runs
