@@ -132,6 +132,7 @@ def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.Lay
                                            tooltip=_kpi_tooltip(value_title, fmt))
     return alt.layer(dots, labels)
 
+
 # --- market ---
 # Line charts of daily (or resampled) prices: x is the trading day, colour the ticker, the
 # subject drawn thicker. The page passes only the columns a chart needs.
