@@ -143,10 +143,15 @@ def sidebar_status() -> None:
             st.caption("Store not built yet.")
             return
         row = info.iloc[0]
+        built = pd.Timestamp(row["built_at"]).strftime("%Y-%m-%d %H:%M")
+        if as_of() != LATEST:
+            # point in time: say so, and do not reveal what was published later
+            st.caption(f"Showing only what was published by **{as_of():%Y-%m-%d}** · store built "
+                       f"{built} UTC")
+            return
         latest = row["latest_reported"]
         latest_txt = pd.Timestamp(latest).strftime("%Y-%m-%d") if pd.notna(latest) else "—"
-        st.caption(f"Data published up to **{latest_txt}** · store built "
-                   f"{pd.Timestamp(row['built_at']).strftime('%Y-%m-%d %H:%M')} UTC")
+        st.caption(f"Data published up to **{latest_txt}** · store built {built} UTC")
 
 
 # --- shared links: every view is a URL, and the URL is untrusted input -----------------------

@@ -102,3 +102,6 @@ def test_as_of_restricts_the_financials(app_env):
     assert at.subheader[0].value == "Latest quarter: FY25 Q1"
     table = at.dataframe[0].value
     assert (table["reported_at"] <= "2024-11-30").all()
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Showing only what was published by **2024-11-30**" in captions
+    assert "Data published up to" not in captions  # the later publication date is not revealed
