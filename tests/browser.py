@@ -93,6 +93,13 @@ def open_browser():
 def wait_rendered(page, timeout_ms: int = 30000) -> None:
     """Wait until Streamlit has finished the script run (no 'running' indicator)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    # app.py draws the sidebar's share link after the page itself: once it is there (or the run
+    # stopped on an error), the whole script has run; elements may still be painting.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]')"
+        " || document.querySelector('[data-testid=\"stException\"]')"
+        " || document.querySelector('[data-testid=\"stAlertContentError\"]')",
+        timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " && document.querySelectorAll('[data-testid=\"stMain\"] *').length > 20",

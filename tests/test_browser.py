@@ -28,8 +28,10 @@ def test_financials_renders_charts(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_url}/financials")
     wait_rendered(page)
-    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
-                           timeout=30000)
+    # charts stream in one by one: wait for all of them (revenue + the three cloud & AI charts)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas,"
+        " [data-testid=\"stVegaLiteChart\"] svg').length >= 4", timeout=60000)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
     assert exceptions_on(page) == []
     assert page.get_by_text("Latest quarter: FY25 Q2").count() == 1
