@@ -397,3 +397,49 @@ def run_page(page) -> None:
         pass
     finally:
         _in_page.active = False
+
+
+# --- watch-indicator pages: the parts every one of them opens with ----------------------------
+
+def indicator_header(indicator: str, fallback: str) -> None:
+    """A watch-indicator page's title and question (from data/indicator.csv) and the as-of notice."""
+    from .indicators import as_of_notice, md
+
+    rows = query("overview_indicators").set_index("indicator")
+    st.title(rows.loc[indicator, "name"] if indicator in rows.index else fallback)
+    if indicator in rows.index:
+        st.caption(md(rows.loc[indicator, "question"]))
+    notice = as_of_notice(as_of(), LATEST)
+    if notice:
+        st.info(notice, icon=":material/history:")
+
+
+def kpi_cards(cols, kpi_ids: list[str]) -> pd.DataFrame:
+    """One card per KPI: its latest value and change, or "not disclosed" by the as-of date.
+
+    Returns the latest figures (indexed by kpi_id) for the page's sources table.
+    """
+    from .indicators import metric_args, not_disclosed_args
+
+    latest = query("kpi_latest", kpi_ids=kpi_ids, as_of=as_of()).set_index("kpi_id")
+    catalog = query("kpi_catalog", as_of=as_of()).set_index("kpi_id")
+    for col, kpi_id in zip(cols, kpi_ids):
+        if kpi_id in latest.index:
+            col.metric(**metric_args(latest.loc[kpi_id]), border=True)
+        elif kpi_id in catalog.index:
+            col.metric(**not_disclosed_args(catalog.loc[kpi_id, "label"], as_of(), LATEST), border=True)
+    return latest
+
+
+def scorecard_box(rules: pd.DataFrame) -> None:
+    """The scorecard rows of one indicator, each with its rule, inputs and sources."""
+    from .indicators import md, rule_markdown
+
+    if rules.empty:
+        return
+    with st.container(border=True):
+        st.markdown("**Scorecard for this indicator**")
+        for _, r in rules.iterrows():
+            headline, details = rule_markdown(r)
+            st.markdown(headline, help=md(r["explanation"]))
+            st.caption(details)

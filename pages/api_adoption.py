@@ -9,11 +9,7 @@ from aiwatch import charts, ui
 from aiwatch.indicators import (
     SCORECARD_COLUMNS,
     SCORECARD_LABELS,
-    as_of_notice,
     md,
-    metric_args,
-    not_disclosed_args,
-    rule_markdown,
     scorecard_inputs,
     table,
 )
@@ -31,32 +27,13 @@ CARDS = ["azure_ai_customers", "azure_openai_customers", "foundry_models_count",
 DEVELOPERS = ["github_copilot_paid_subscribers", "github_copilot_users"]
 
 as_of = ui.as_of()
-indicator = ui.query("overview_indicators").set_index("indicator")
-st.title(indicator.loc[INDICATOR, "name"] if INDICATOR in indicator.index else "API adoption")
-if INDICATOR in indicator.index:
-    st.caption(md(indicator.loc[INDICATOR, "question"]))
-notice = as_of_notice(as_of, ui.LATEST)
-if notice:
-    st.info(notice, icon=":material/history:")
+ui.indicator_header(INDICATOR, "API adoption")
 
-latest = ui.query("kpi_latest", kpi_ids=CARDS, as_of=as_of).set_index("kpi_id")
-catalog = ui.query("kpi_catalog", as_of=as_of).set_index("kpi_id")
-cols = st.columns(3) + st.columns(3)
-for col, kpi_id in zip(cols, CARDS):
-    if kpi_id in latest.index:
-        col.metric(**metric_args(latest.loc[kpi_id]), border=True)
-    elif kpi_id in catalog.index:
-        col.metric(**not_disclosed_args(catalog.loc[kpi_id, "label"], as_of, ui.LATEST), border=True)
+latest = ui.kpi_cards(st.columns(3) + st.columns(3), CARDS)
 
 rules = ui.query("scorecard_rules", as_of=as_of)
 rules = rules[rules["indicator"] == INDICATOR]
-if not rules.empty:
-    with st.container(border=True):
-        st.markdown("**Scorecard for this indicator**")
-        for _, r in rules.iterrows():
-            headline, details = rule_markdown(r)
-            st.markdown(headline, help=md(r["explanation"]))
-            st.caption(details)
+ui.scorecard_box(rules)
 
 events = ui.query("milestones_known", as_of=as_of, indicators=[INDICATOR], categories=[], tracks=[])
 series = ui.query("kpi_series", kpi_ids=CUSTOMERS + DEVELOPERS, as_of=as_of)

@@ -11,11 +11,7 @@ from aiwatch.indicators import (
     EVIDENCE_BADGES,
     SCORECARD_COLUMNS,
     SCORECARD_LABELS,
-    as_of_notice,
     md,
-    metric_args,
-    not_disclosed_args,
-    rule_markdown,
     scorecard_inputs,
     table,
 )
@@ -36,13 +32,7 @@ CARDS = ["search_news_ads_ex_tac_growth_yoy", "windows_oem_and_devices_revenue_g
          "consumer_copilot_daily_users_growth"]
 
 as_of = ui.as_of()
-indicator = ui.query("overview_indicators").set_index("indicator")
-st.title(indicator.loc[INDICATOR, "name"] if INDICATOR in indicator.index else "Consumer AI")
-if INDICATOR in indicator.index:
-    st.caption(md(indicator.loc[INDICATOR, "question"]))
-notice = as_of_notice(as_of, ui.LATEST)
-if notice:
-    st.info(notice, icon=":material/history:")
+ui.indicator_header(INDICATOR, "Consumer AI")
 
 basis = st.segmented_control("Segment definitions", options=list(BASIS_LABELS), format_func=BASIS_LABELS.get,
                              default="recast", required=True, key="consumer_basis", bind="query-params",
@@ -85,21 +75,9 @@ else:
                                       if share_delta else last["quarter_label"]),
                    border=True, help=f"{SEGMENT} revenue divided by total revenue of the same quarter.")
     card_cols = cols[2:]
-latest = ui.query("kpi_latest", kpi_ids=CARDS, as_of=as_of).set_index("kpi_id")
-catalog = ui.query("kpi_catalog", as_of=as_of).set_index("kpi_id")
-for col, kpi_id in zip(card_cols, CARDS):
-    if kpi_id in latest.index:
-        col.metric(**metric_args(latest.loc[kpi_id]), border=True)
-    elif kpi_id in catalog.index:
-        col.metric(**not_disclosed_args(catalog.loc[kpi_id, "label"], as_of, ui.LATEST), border=True)
+ui.kpi_cards(card_cols, CARDS)
 
-if not rules.empty:
-    with st.container(border=True):
-        st.markdown("**Scorecard for this indicator**")
-        for _, r in rules.iterrows():
-            headline, details = rule_markdown(r)
-            st.markdown(headline, help=md(r["explanation"]))
-            st.caption(details)
+ui.scorecard_box(rules)
 
 # --- the segment against the company ----------------------------------------------------------------
 st.subheader(f"{SEGMENT} against the company")

@@ -13,10 +13,8 @@ from aiwatch.indicators import (
     EVIDENCE_BADGES,
     SCORECARD_COLUMNS,
     SCORECARD_LABELS,
-    as_of_notice,
     day,
     md,
-    rule_markdown,
     scorecard_inputs,
     table,
 )
@@ -28,13 +26,7 @@ TRACKS = ["mai_model", "mai_api"]   # data/milestone_stage.csv tracks shown on t
 RELEASE_TRACK, RELEASE_STAGE = "mai_model", "released"
 
 as_of = ui.as_of()
-indicator = ui.query("overview_indicators").set_index("indicator")
-st.title(indicator.loc[INDICATOR, "name"] if INDICATOR in indicator.index else "MAI progress")
-if INDICATOR in indicator.index:
-    st.caption(md(indicator.loc[INDICATOR, "question"]))
-notice = as_of_notice(as_of, ui.LATEST)
-if notice:
-    st.info(notice, icon=":material/history:")
+ui.indicator_header(INDICATOR, "MAI progress")
 
 rules = ui.query("scorecard_rules", as_of=as_of)
 rules = rules[rules["indicator"] == INDICATOR]
@@ -83,13 +75,7 @@ c4.metric("MAI API stage", api.iloc[-1]["stage"] if not api.empty else "none yet
                 if not api.empty else "No MAI API milestone had been published by this date."))
 
 # --- scorecard rows --------------------------------------------------------------------------------
-if not rules.empty:
-    with st.container(border=True):
-        st.markdown("**Scorecard for this indicator**")
-        for _, r in rules.iterrows():
-            headline, details = rule_markdown(r)
-            st.markdown(headline, help=md(r["explanation"]))
-            st.caption(details)
+ui.scorecard_box(rules)
 
 # --- timeline ---------------------------------------------------------------------------------------
 st.subheader("Timeline: MAI models, reports and the team")
