@@ -121,10 +121,14 @@ def growth_with_contribution(growth: pd.DataFrame, points: pd.DataFrame) -> alt.
     )
 
 
-def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.LayerChart:
-    """Dots with value labels, for sparse figures such as a run-rate milestone."""
-    base = alt.Chart(df, height=HEIGHT).encode(
-        x=alt.X("quarter_label:O", sort=_order(df), title="Fiscal quarter"),
+def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f", prefix: str = "",
+               suffix: str = "") -> alt.LayerChart:
+    """Dots labelled with the figure as stated (qualifier + value), for sparse figures such as
+    a run-rate milestone: e.g. prefix="$", suffix="bn" -> "surpassed $13bn"."""
+    data = df.assign(caption=[f"{q + ' ' if isinstance(q, str) and q else ''}{prefix}{v:,.0f}{suffix}"
+                              for q, v in zip(df["qualifier"], df["value"])])
+    base = alt.Chart(data, height=HEIGHT).encode(
+        x=alt.X("quarter_label:O", sort=_order(data), title="Fiscal quarter"),
         y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=True)),
     )
     dots = base.mark_circle(size=120).encode(tooltip=_kpi_tooltip(value_title, fmt))

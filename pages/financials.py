@@ -98,13 +98,12 @@ with c2:
         st.altair_chart(charts.kpi_bars(cloud, "USD bn"), width="stretch")
 with c3:
     st.markdown("**AI business annual revenue run-rate**")
-    run_rate = kpis[kpis["kpi_id"] == AI_RUN_RATE].copy()
+    run_rate = kpis[kpis["kpi_id"] == AI_RUN_RATE]
     if run_rate.empty:
         ui.empty_state("no AI run-rate figures.")
     else:
-        run_rate["caption"] = [f"{q + ' ' if isinstance(q, str) else ''}${v:,.0f}bn"
-                               for q, v in zip(run_rate["qualifier"], run_rate["value"])]
-        st.altair_chart(charts.kpi_points(run_rate, "USD bn"), width="stretch")
+        st.altair_chart(charts.kpi_points(run_rate, "USD bn", prefix="$", suffix="bn"),
+                        width="stretch")
         st.caption("As Microsoft stated it: 'surpassed' marks a floor, not an exact figure.")
 
 with st.expander("Data and sources", icon=":material/table:"):

@@ -51,14 +51,13 @@ series = ui.query("kpi_series", kpi_ids=[AI_RUN_RATE, AZURE_GROWTH, AZURE_AI_POI
                   as_of=as_of)
 left, right = st.columns(2)
 with left:
-    run_rate = series[series["kpi_id"] == AI_RUN_RATE].copy()
+    run_rate = series[series["kpi_id"] == AI_RUN_RATE]
     if run_rate.empty:
         ui.empty_state("no AI run-rate figure had been published.")
     else:
         st.markdown(f"**{md(run_rate.iloc[0]['label'])}** (USD bn, as stated)")
-        run_rate["caption"] = [f"{q + ' ' if isinstance(q, str) else ''}${v:,.0f}bn"
-                               for q, v in zip(run_rate["qualifier"], run_rate["value"])]
-        st.altair_chart(charts.kpi_points(run_rate, "USD bn"), width="stretch")
+        st.altair_chart(charts.kpi_points(run_rate, "USD bn", prefix="$", suffix="bn"),
+                        width="stretch")
         st.caption("Mostly Azure AI and Microsoft 365 Copilot, which run largely on OpenAI's models. "
                    "'surpassed' marks a floor; 'on track to surpass' was a forward statement.")
 with right:

@@ -106,14 +106,13 @@ for col, (_, y) in zip(ytd_cols, ytd.iterrows()):
 series = ui.query("kpi_series", kpi_ids=[AI_RUN_RATE, AZURE_GROWTH, AZURE_AI_POINTS], as_of=as_of)
 c1, c2 = st.columns(2)
 with c1:
-    run_rate = series[series["kpi_id"] == AI_RUN_RATE].copy()
+    run_rate = series[series["kpi_id"] == AI_RUN_RATE]
     if run_rate.empty:
         ui.empty_state("no AI run-rate figure had been published.")
     else:
         st.markdown(f"**{md(run_rate.iloc[0]['label'])}** (USD bn, as stated)")
-        run_rate["caption"] = [f"{q + ' ' if isinstance(q, str) else ''}${v:,.0f}bn"
-                               for q, v in zip(run_rate["qualifier"], run_rate["value"])]
-        st.altair_chart(charts.kpi_points(run_rate, "USD bn"), width="stretch")
+        st.altair_chart(charts.kpi_points(run_rate, "USD bn", prefix="$", suffix="bn"),
+                        width="stretch")
 with c2:
     growth = series[series["kpi_id"] == AZURE_GROWTH]
     points = series[series["kpi_id"] == AZURE_AI_POINTS]

@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
+CHART = '[data-testid="stVegaLiteChart"]'  # one Altair chart on a page
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",

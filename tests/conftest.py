@@ -44,6 +44,15 @@ def built(cfg):
     return cfg
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test (see tests/browser.py)."""
+    from tests.browser import open_browser
+
+    with open_browser() as b:
+        yield b
+
+
 @pytest.fixture
 def con(built):
     c = store.open_readonly(built)

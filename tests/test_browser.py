@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import exceptions_on, open_browser, served_app, shot, wait_rendered
+from tests.browser import exceptions_on, served_app, shot, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -16,12 +16,6 @@ def app_url(tmp_path_factory):
     cfg = make_cfg(tmp_path_factory.mktemp("browser"))
     with served_app(cfg) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as b:
-        yield b
 
 
 def test_financials_renders_charts(app_url, browser):

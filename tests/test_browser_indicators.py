@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import exceptions_on, open_browser, served_app, shot, wait_rendered
+from tests.browser import CHART, exceptions_on, served_app, shot, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,6 @@ PAGES = {
     "api_adoption": ("api_adoption", 2),
     "openai_dependence": ("openai_dependence", 3),
 }
-CHART = '[data-testid="stVegaLiteChart"]'
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +25,6 @@ def app_url(tmp_path_factory):
     cfg = make_indicator_cfg(tmp_path_factory.mktemp("browser_indicators"))
     with served_app(cfg) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as b:
-        yield b
 
 
 def _open(browser, url):

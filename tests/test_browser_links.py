@@ -13,18 +13,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from aiwatch import store
-from tests.browser import exceptions_on, open_browser, served_app, shot, wait_rendered
+from tests.browser import exceptions_on, served_app, shot, wait_rendered
 from tests.conftest import make_cfg
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-test-token"
 SIDEBAR_LINK = '[data-testid="stSidebar"] [data-testid="stCode"]'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

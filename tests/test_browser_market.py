@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from aiwatch import store
-from tests.browser import exceptions_on, open_browser, served_app, shot, wait_rendered
+from tests.browser import CHART, exceptions_on, served_app, shot, wait_rendered
 from tests.conftest import make_cfg
 from tests.test_market import synthetic_prices, write_prices
 
 pytestmark = pytest.mark.browser
-CHART = '[data-testid="stVegaLiteChart"]'
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +19,6 @@ def app_url(tmp_path_factory):
     store.build(cfg)
     with served_app(cfg) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as b:
-        yield b
 
 
 def test_market_page_renders_its_charts(app_url, browser):
