@@ -45,13 +45,18 @@ if names and not chosen:
     st.caption("No indicator selected: showing all of them.")
     chosen = list(names)
 
-st.subheader("Scorecard")
-rules = ui.query("scorecard_rules", as_of=as_of)
-rules = rules[rules["indicator"].isin(chosen)]
-if rules.empty:
-    ui.empty_state("no scorecard rules for this view.",
-                   "Rules are rows of data/indicator_rule.csv (see data/README.md); run `python -m aiwatch build`.")
-else:
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def scorecard_grid(db: str, ident, as_of, chosen: tuple) -> pd.DataFrame:
+    """The scorecard, one box per chosen indicator (replayed while the store and view stay)."""
+    st.subheader("Scorecard")
+    rules = ui.query("scorecard_rules", as_of=as_of)
+    rules = rules[rules["indicator"].isin(chosen)]
+    if rules.empty:
+        ui.empty_state("no scorecard rules for this view.",
+                       "Rules are rows of data/indicator_rule.csv (see data/README.md); run `python -m aiwatch build`.")
+        return rules
     st.caption("Each status follows from a rule in data/indicator_rule.csv applied to the sourced figures "
                "below; an input that is not in the store makes the status **unknown**, never a guess.")
     grid = st.columns(2)
@@ -64,55 +69,74 @@ else:
                 headline, details = rule_markdown(r)
                 st.markdown(headline, help=esc(r["explanation"]))
                 st.caption(details)
+    return rules
 
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def latest_milestones(db: str, ident, as_of, chosen: tuple) -> pd.DataFrame:
+    st.subheader(f"Latest {LATEST_MILESTONES} milestones")
+    milestones = ui.query("milestones_known", as_of=as_of, indicators=list(chosen), categories=[], tracks=[])
+    if milestones.empty:
+        ui.empty_state("no milestone had been published for the chosen indicators.")
+    for _, m in milestones.head(LATEST_MILESTONES).iterrows():
+        st.markdown(f"{EVIDENCE_BADGES[m['kind']]} **{esc(m['date_label'])}** · {esc(m['title'])} "
+                    f"· _{esc(m['indicator_name'])}, {esc(m['category'])}_ · "
+                    + source_link(m["source_url"], kind=m.get("source_kind")), help=esc(m["detail"]))
+    return milestones
+
+
+CHANGE_COLUMNS = ["change", "fact_table", "fact", "before_text", "after_text", "changed_columns",
+                  "after_published_at", "before_published_at", "source_url"]
+CHANGE_LABELS = {"fact_table": "Table", "before_text": "Before", "after_text": "After",
+                 "changed_columns": "Columns changed", "after_published_at": "Published",
+                 "before_published_at": "Was published"}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def what_changed(db: str, ident, as_of) -> pd.DataFrame | None:
+    """What changed since the previous build; returns the table shown (None when there is none)."""
+    st.subheader("What changed since the previous build")
+    previous = ui.query("changes_previous_build")
+    if previous.empty:
+        ui.empty_state("this store has no record of a previous build.", "Rebuild with `python -m aiwatch build`.")
+        return None
+    p = previous.iloc[0]
+    if p["previous_outcome"] == "first":
+        st.info(f"First build ({day(p['built_at'])}): nothing to compare.", icon=":material/info:")
+        return None
+    if p["previous_outcome"] == "unreadable":
+        st.warning("The previous store could not be read, so this build cannot say what changed.",
+                   icon=":material/warning:")
+        return None
+    changes = ui.query("changes_since_previous_build", as_of=as_of)
+    when = pd.Timestamp(p["previous_built_at"]).strftime("%Y-%m-%d %H:%M")
+    if changes.empty:
+        st.success(f"No sourced fact was added, changed or removed since the build of {when} UTC"
+                   + ("" if as_of >= ui.LATEST else " (among facts published by the as-of date)") + ".",
+                   icon=":material/check:")
+        return None
+    counts = changes["change"].value_counts()
+    st.markdown(", ".join(f"**{counts[c]}** {c}" for c in ("added", "changed", "removed")
+                          if c in counts) + f" since the build of {when} UTC.")
+    return ui.sources_table(table(changes), CHANGE_COLUMNS, labels=CHANGE_LABELS)
+
+
+db, ident = ui.store_key()
+rules = scorecard_grid(db, ident, as_of, tuple(chosen))
+if not rules.empty:
     with st.expander("Scorecard data and sources", icon=":material/table:"):
-        ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="scorecard",
-                         labels=SCORECARD_LABELS)
+        ui.download(ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, labels=SCORECARD_LABELS),
+                    "scorecard.csv", key="dl_scorecard")
 
 # --- key figures (data/page_section.csv, page "overview") ---------------------------------------
 st.subheader("Key figures")
 sources = ui.render_page("overview", ui.View(as_of=as_of, indicators=tuple(chosen)))
 
-# --- milestones ---------------------------------------------------------------------------------
-st.subheader(f"Latest {LATEST_MILESTONES} milestones")
-milestones = ui.query("milestones_known", as_of=as_of, indicators=chosen, categories=[], tracks=[])
-if milestones.empty:
-    ui.empty_state("no milestone had been published for the chosen indicators.")
-else:
-    for _, m in milestones.head(LATEST_MILESTONES).iterrows():
-        st.markdown(f"{EVIDENCE_BADGES[m['kind']]} **{esc(m['date_label'])}** · {esc(m['title'])} "
-                    f"· _{esc(m['indicator_name'])}, {esc(m['category'])}_ · "
-                    + source_link(m["source_url"], kind=m.get("source_kind")), help=esc(m["detail"]))
-
-# --- what changed -------------------------------------------------------------------------------
-st.subheader("What changed since the previous build")
-previous = ui.query("changes_previous_build")
-if previous.empty:
-    ui.empty_state("this store has no record of a previous build.", "Rebuild with `python -m aiwatch build`.")
-else:
-    p = previous.iloc[0]
-    if p["previous_outcome"] == "first":
-        st.info(f"First build ({day(p['built_at'])}): nothing to compare.", icon=":material/info:")
-    elif p["previous_outcome"] == "unreadable":
-        st.warning("The previous store could not be read, so this build cannot say what changed.",
-                   icon=":material/warning:")
-    else:
-        changes = ui.query("changes_since_previous_build", as_of=as_of)
-        when = pd.Timestamp(p["previous_built_at"]).strftime("%Y-%m-%d %H:%M")
-        if changes.empty:
-            st.success(f"No sourced fact was added, changed or removed since the build of {when} UTC"
-                       + ("" if as_of >= ui.LATEST else " (among facts published by the as-of date)") + ".",
-                       icon=":material/check:")
-        else:
-            counts = changes["change"].value_counts()
-            st.markdown(", ".join(f"**{counts[c]}** {c}" for c in ("added", "changed", "removed")
-                                  if c in counts) + f" since the build of {when} UTC.")
-            ui.sources_table(table(changes), ["change", "fact_table", "fact", "before_text", "after_text",
-                                       "changed_columns", "after_published_at", "before_published_at",
-                                       "source_url"], key="changes_since_previous_build",
-                             labels={"fact_table": "Table", "before_text": "Before", "after_text": "After",
-                                     "changed_columns": "Columns changed",
-                                     "after_published_at": "Published", "before_published_at": "Was published"})
+# --- milestones and what changed ---------------------------------------------------------------
+milestones = latest_milestones(db, ident, as_of, tuple(chosen))
+changed = what_changed(db, ident, as_of)
+if changed is not None:
+    ui.download(changed, "changes_since_previous_build.csv", key="dl_changes_since_previous_build")
 
 if not milestones.empty:
     sources.append(ui.Source("Milestones (chosen indicators)", milestones,

@@ -40,3 +40,11 @@ def test_sql_lives_only_in_queries_and_schema():
         if path.name in allowed:
             continue
         assert not pattern.search(path.read_text()), path.name
+
+
+def test_streamlit_own_table_download_is_off():
+    """st.dataframe's built-in CSV download does not neutralise formulas; the pages' own does."""
+    import tomllib
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["client"]["disableDataExport"] is True
