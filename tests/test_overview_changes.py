@@ -45,7 +45,7 @@ def test_added_changed_and_removed_facts_are_listed(built):
     lines = (data / "leaderboard.csv").read_text().splitlines()
     (data / "leaderboard.csv").write_text("\n".join(lines[:2]) + "\n")  # Synth-Leader removed
     with open(data / "milestone.csv", "a") as f:
-        f.write("m9,2025-02-01,day,mai_progress,MAI models,Synthetic new model,New.,https://example.test/m9\n")
+        f.write("m9,2025-02-01,day,mai_progress,MAI models,Synthetic new model,New.,https://example.test/m9,press,\n")
     store.build(built)
     _, diff = changes(built)
     got = {(r.change, r.fact_table, r.fact) for r in diff.itertuples()}
