@@ -26,7 +26,7 @@ import argparse
 import sys
 
 from .config import load_config
-from .load import ValidationFailed
+from .load import ValidationFailed, load_all, source_warnings
 from .store import build, check
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -52,9 +52,16 @@ def cmd_check(args, cfg) -> int:
     except ValidationFailed as e:
         _report_problems(e)
         return EXIT_FAIL
+    _warn_sources(frames, cfg)
     rows = sum(len(df) for df in frames.values())
     print(f"ok: {len(frames)} tables, {rows} rows in {cfg.data_dir} are valid")
     return EXIT_OK
+
+
+def _warn_sources(frames, cfg) -> None:
+    """One ``warning:`` line per row whose source is a third-party copy (not an error)."""
+    for w in source_warnings(frames, cfg.data_dir.name):
+        _err(f"warning: {w}")
 
 
 def cmd_build(args, cfg) -> int:
@@ -71,6 +78,7 @@ def cmd_build(args, cfg) -> int:
     except Exception as e:  # I/O or DuckDB trouble: one clear line, details in the log
         _err(f"error: build failed: {type(e).__name__}: {e}. The live store was not changed.")
         return EXIT_FAIL
+    _warn_sources(load_all(cfg.data_dir)[0], cfg)  # the data just built, read once more
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     print(f"built {result.path} in {result.seconds:.2f}s ({counts})")
     return EXIT_OK

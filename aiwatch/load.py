@@ -15,10 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
-URL_RE = re.compile(r"^https?://[^\s;]+$")
+from .text import url_problem
+
+# The kind of every fact row's source (data/README.md, "Source kinds"): primary sources are the
+# company's own filings with the regulator and its own site; the rest are reported by others.
+SOURCE_KINDS = ("filing", "company", "press", "measurement", "copy")
+PRIMARY_SOURCE_KINDS = ("filing", "company")
+FILING_HOST = "www.sec.gov"  # kind `filing` means an SEC EDGAR document, and only that
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,10 @@ class Column:
         }[self.kind]
 
 
+class _Expected(ValueError):
+    """A bad value with a more precise "expected" text than its column's."""
+
+
 def _parse(col: Column, raw: str):
     """Return the typed value, or raise ValueError."""
     if col.kind == "str":
@@ -83,8 +94,9 @@ def _parse(col: Column, raw: str):
             raise ValueError
         return raw
     if col.kind == "url":
-        if not URL_RE.match(raw):
-            raise ValueError
+        why = url_problem(raw)  # one rule for stored and shown URLs (aiwatch/text.py)
+        if why:
+            raise _Expected(why)
         return raw
     if col.kind == "int":
         if not re.fullmatch(r"[+-]?\d+", raw):
@@ -128,6 +140,13 @@ class TableSpec:
         return [c.name for c in self.columns]
 
 
+def _source_columns() -> tuple[Column, ...]:
+    """The source of a fact row: where it was read, what kind of source that is, and
+    optionally the third-party copy it was checked against (kept, never shown as the source)."""
+    return (Column("source_url", "url"), Column("source_kind", "enum", choices=SOURCE_KINDS),
+            Column("checked_against", "url", required=False))
+
+
 INDICATORS_FILE = "indicator"
 
 # How a scorecard rule measures its indicator (queries/scorecard_rules.sql has one CTE each).
@@ -154,7 +173,7 @@ TABLES: dict[str, TableSpec] = {
             Column("segment", "str"),
             Column("revenue_usd_m", "float", min_value=0),
             Column("reported_at", "date"),
-            Column("source_url", "url"),
+            *_source_columns(),
         ), key=("fiscal_year", "fiscal_quarter", "basis", "segment")),
         TableSpec("kpi_catalog", (
             Column("kpi_id", "str"), Column("label", "str"), Column("indicator", "str"),
@@ -163,25 +182,25 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("kpi", (
             Column("kpi_id", "str"), Column("period_end", "date"), Column("value", "float"),
             Column("qualifier", "str", required=False), Column("reported_at", "date"),
-            Column("source_url", "url"), Column("note", "str", required=False),
+            *_source_columns(), Column("note", "str", required=False),
         ), key=("kpi_id", "period_end")),
         TableSpec("milestone", (
             Column("id", "str"), Column("date", "date"),
             Column("date_precision", "enum", choices=("day", "month", "quarter", "year")),
             Column("indicator", "str"), Column("category", "str"), Column("title", "str"),
-            Column("detail", "str"), Column("source_url", "url"),
+            Column("detail", "str"), *_source_columns(),
         ), key=("id",)),
         TableSpec("leaderboard", (
             Column("model", "str"), Column("vendor", "str"), Column("board", "str"),
             Column("metric", "str"), Column("value", "float", required=False),
             Column("rank", "int", required=False), Column("observed_at", "date"),
-            Column("source_url", "url"), Column("note", "str", required=False),
+            *_source_columns(), Column("note", "str", required=False),
         ), key=("model", "board", "metric", "observed_at"), optional_file=True),
         TableSpec("earnings_release", (
             Column("fiscal_year", "int"),
             Column("fiscal_quarter", "enum", choices=("Q1", "Q2", "Q3", "Q4")),
             Column("period_end", "date"), Column("release_date", "date"),
-            Column("source_url", "url"),
+            *_source_columns(),
         ), key=("fiscal_year", "fiscal_quarter"), optional_file=True),
         # --- watch indicators (configuration the analyst edits; documented in data/README.md)
         TableSpec("thesis", (
@@ -272,6 +291,12 @@ def parse_table(text: str, spec: TableSpec, label: str) -> tuple[pd.DataFrame, l
         row: dict = {"_line": start_line}
         for col in spec.columns:
             raw = record[index[col.name]].strip()
+            if _LONE_CR.search(raw):
+                # a CR that is not part of CRLF ends a row for some readers and not for others
+                problems.append(Problem(label, start_line, col.name, raw,
+                                        "text without a lone carriage return (CR); use LF or CRLF "
+                                        "line breaks"))
+                continue
             if raw == "":
                 if col.required:
                     problems.append(Problem(label, start_line, col.name, raw, col.expected))
@@ -284,6 +309,8 @@ def parse_table(text: str, spec: TableSpec, label: str) -> tuple[pd.DataFrame, l
                 continue
             try:
                 row[col.name] = _parse(col, raw)
+            except _Expected as e:
+                problems.append(Problem(label, start_line, col.name, raw, str(e)))
             except ValueError:
                 problems.append(Problem(label, start_line, col.name, raw, col.expected))
         rows.append(row)
@@ -291,6 +318,9 @@ def parse_table(text: str, spec: TableSpec, label: str) -> tuple[pd.DataFrame, l
         return _empty(spec), problems
     df = pd.DataFrame(rows, columns=["_line", *spec.column_names])
     return df, problems
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -356,6 +386,61 @@ def check_not_before(df: pd.DataFrame, later: str, earlier: str, label: str) -> 
     bad = df[df[later] < df[earlier]]
     return [Problem(label, int(r["_line"]), later, str(r[later]), f"on or after {earlier} ({r[earlier]})")
             for _, r in bad.iterrows()]
+
+
+# Tables whose rows carry source_url, source_kind and checked_against (_source_columns).
+SOURCED_TABLES = tuple(name for name, spec in TABLES.items() if "source_kind" in spec.column_names)
+
+
+def _host(url) -> str:
+    return (urlsplit(url).hostname or "") if isinstance(url, str) else ""
+
+
+def check_sources(df: pd.DataFrame, label: str) -> list[Problem]:
+    """A source's kind agrees with its address; the checked copy is another address.
+
+    ``filing`` is an SEC EDGAR document (on www.sec.gov) and an address on www.sec.gov is a
+    filing: the kind an investor is shown cannot claim more (or less) than the link delivers.
+    """
+    problems: list[Problem] = []
+    if df.empty:
+        return problems
+    for _, r in df.iterrows():
+        url, kind, line = r["source_url"], r["source_kind"], int(r["_line"])
+        if not isinstance(url, str) or not isinstance(kind, str):
+            continue  # already reported as a bad cell
+        on_sec = _host(url) == FILING_HOST
+        if kind == "filing" and not on_sec:
+            problems.append(Problem(label, line, "source_kind", kind,
+                                    f"filing only for an address on {FILING_HOST} (source_url is on "
+                                    f"{_host(url) or 'no host'}; company, press, measurement or copy?)"))
+        if on_sec and kind != "filing":
+            problems.append(Problem(label, line, "source_kind", kind,
+                                    f"filing: source_url is an SEC document on {FILING_HOST}"))
+        if isinstance(r["checked_against"], str) and r["checked_against"] == url:
+            problems.append(Problem(label, line, "checked_against", r["checked_against"],
+                                    "another address than source_url (the copy the figure was "
+                                    "checked against), or empty"))
+    return problems
+
+
+def source_warnings(frames: dict[str, pd.DataFrame], data_dir_name: str = "data") -> list[str]:
+    """One line per row whose source is a third-party copy of a company document.
+
+    Not an error: the figure is right and sourced, but an investor clicking "source" lands on
+    someone else's copy. ``check`` and ``build`` print these so the remaining ones stay visible
+    (data/README.md lists them, with why no primary address is known).
+    """
+    out = []
+    for name in SOURCED_TABLES:
+        df = frames.get(name)
+        if df is None or df.empty:
+            continue
+        for _, r in df[df["source_kind"] == "copy"].iterrows():
+            out.append(f"{data_dir_name}/{name}.csv line {int(r['_line'])}, column source_kind: "
+                       f"'copy': the source is a third-party copy ({r['source_url']}); cite the "
+                       "company's or the SEC's own address once one is known")
+    return out
 
 
 def check_rules(rules: pd.DataFrame, frames: dict[str, pd.DataFrame], label: str) -> list[Problem]:
@@ -485,6 +570,8 @@ def load_all(data_dir: Path, only: set[str] | None = None) -> tuple[dict[str, pd
     from .layout import check_sections  # layout imports Problem from here
 
     problems += check_sections(frames["page_section"], frames, lbl("page_section"))
+    for name in SOURCED_TABLES:
+        problems += check_sources(frames[name], lbl(name))
     if only is not None:
         problems = [p for p in problems if any(p.file.endswith(f"/{n}.csv") for n in only)]
     return frames, problems

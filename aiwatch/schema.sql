@@ -39,6 +39,8 @@ create table segment_revenue (
     revenue_usd_m   double not null,
     reported_at     date not null,
     source_url      varchar not null,
+    source_kind     varchar not null check (source_kind in ('filing', 'company', 'press', 'measurement', 'copy')),
+    checked_against varchar,          -- the third-party copy the figure was checked against (not the source)
     primary key (fiscal_year, fiscal_quarter, basis, segment)
 );
 
@@ -58,6 +60,8 @@ create table kpi (
     qualifier    varchar,             -- e.g. 'more than', 'surpassed', 'guidance'
     reported_at  date not null,
     source_url   varchar not null,
+    source_kind     varchar not null check (source_kind in ('filing', 'company', 'press', 'measurement', 'copy')),
+    checked_against varchar,          -- the third-party copy the figure was checked against (not the source)
     note         varchar,
     primary key (kpi_id, period_end)
 );
@@ -70,7 +74,9 @@ create table milestone (
     category        varchar not null,
     title           varchar not null,
     detail          varchar not null,
-    source_url      varchar not null
+    source_url      varchar not null,
+    source_kind     varchar not null check (source_kind in ('filing', 'company', 'press', 'measurement', 'copy')),
+    checked_against varchar           -- the third-party copy the figure was checked against (not the source)
 );
 
 create table leaderboard (
@@ -82,6 +88,8 @@ create table leaderboard (
     rank         integer,
     observed_at  date not null,
     source_url   varchar not null,
+    source_kind     varchar not null check (source_kind in ('filing', 'company', 'press', 'measurement', 'copy')),
+    checked_against varchar,          -- the third-party copy the figure was checked against (not the source)
     note         varchar,
     primary key (model, board, metric, observed_at)
 );
@@ -92,6 +100,8 @@ create table earnings_release (
     period_end      date not null,
     release_date    date not null,
     source_url      varchar not null,
+    source_kind     varchar not null check (source_kind in ('filing', 'company', 'press', 'measurement', 'copy')),
+    checked_against varchar,          -- the third-party copy the figure was checked against (not the source)
     primary key (fiscal_year, fiscal_quarter)
 );
 

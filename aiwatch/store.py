@@ -244,8 +244,7 @@ def _keep_previous_facts(con: duckdb.DuckDBPyConnection, live: Path) -> None:
     try:
         built_at = con.execute("select max(built_at) from previous.build_info").fetchall()[0][0]
         for name in PREVIOUS_FACT_TABLES:
-            cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)
-            con.execute(f"insert into prev_{name} ({cols}) select {cols} from previous.{name}")
+            _copy_previous(con, name)
         con.execute("insert into prev_build values ($at, 'ok')", {"at": built_at})
     except duckdb.Error:
         for name in PREVIOUS_FACT_TABLES:
@@ -253,6 +252,28 @@ def _keep_previous_facts(con: duckdb.DuckDBPyConnection, live: Path) -> None:
         con.execute("insert into prev_build values (null, 'unreadable')")
     finally:
         con.execute("detach previous")
+
+
+def _copy_previous(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Copy previous.<name> into prev_<name>.
+
+    A column this schema added since the previous store was built (e.g. source_kind) is taken
+    from this build's row with the same key: the old store did not record it, so it is not
+    reported as a change of every fact. Its key columns must exist, else the copy fails and
+    the previous store counts as unreadable.
+    """
+    spec = TABLES[name]
+    old = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = 'previous' "
+        "and schema_name = 'main' and table_name = $t", {"t": name}).fetchall()}
+    kept = [c for c in spec.column_names if c in old]
+    cols = ", ".join(f'"{c}"' for c in kept)
+    con.execute(f"insert into prev_{name} ({cols}) select {cols} from previous.{name}")
+    added = [c for c in spec.column_names if c not in old]
+    if added:
+        sets = ", ".join(f'"{c}" = cur."{c}"' for c in added)
+        on = " and ".join(f'p."{k}" = cur."{k}"' for k in spec.key)
+        con.execute(f"update prev_{name} as p set {sets} from {name} as cur where {on}")
 
 
 def _verify_store(path: Path, counts: dict[str, int]) -> None:

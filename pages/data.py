@@ -79,8 +79,11 @@ st.subheader("Tables")
 identity = ui.identity()
 names = admin.shown_tables(ui.query("data_page_tables")["table_name"].tolist())
 summary = pd.DataFrame([admin.table_summary(n, ui.query("table_rows", table_name=n)) for n in names])
+primary = ui.query("source_primary_share").set_index("table_name")["primary_share_pct"]
+summary["primary_share_pct"] = summary["table"].map(primary)
 shown = summary.copy()  # a table without dates or sources says so, rather than "None"
-for col, fmt in (("latest_period", str), ("latest_reported_at", str), ("sources", lambda v: f"{v:.0f}")):
+for col, fmt in (("latest_period", str), ("latest_reported_at", str), ("sources", lambda v: f"{v:.0f}"),
+                 ("primary_share_pct", lambda v: f"{v:.0f}%")):
     shown[col] = [fmt(v) if pd.notna(v) else "—" for v in summary[col]]
 st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3, column_config={
     "table": st.column_config.TextColumn("Table"),
@@ -91,6 +94,11 @@ st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 
                                                       "published (reported_at or release_date)."),
     "sources": st.column_config.TextColumn("Distinct sources", alignment="right",
                                            help="Distinct source_url values (for prices: data sources)."),
+    "primary_share_pct": st.column_config.TextColumn(
+        "Primary sources", alignment="right",
+        help="Share of rows whose source is primary: an SEC filing (filing) or the company's own site "
+             "(company). The others are press reports, measurements (leaderboards, StatCounter) and "
+             "third-party copies of company documents (copy)."),
 })
 st.markdown("**Download a table as CSV** · text that a spreadsheet would run as a formula "
             "(starting with `=` `+` `-` `@`) is prefixed with `'`; numbers stay numbers.")

@@ -13,7 +13,8 @@ with from_milestones as (
         'milestone' as evidence,
         indicator,
         category as grouping,
-        source_url
+        source_url,
+        source_kind
     from milestone_known
     where list_contains($categories::varchar[], category) and known_at <= $as_of
 ),
@@ -28,7 +29,8 @@ from_flags as (
         'availability figure' as evidence,
         c.indicator,
         c.label as grouping,
-        k.source_url
+        k.source_url,
+        k.source_kind
     from kpi as k
     inner join kpi_catalog as c using (kpi_id)
     where list_contains($kpi_ids::varchar[], k.kpi_id)

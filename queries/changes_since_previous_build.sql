@@ -15,6 +15,7 @@ with cur_segment as (
         '$' || num_text(s.revenue_usd_m / 1000) || 'bn' as value_text,
         s.reported_at as published_at,
         s.source_url,
+        s.source_kind,
         to_json(s) as row_json
     from segment_revenue as s
 ),
@@ -29,6 +30,7 @@ prev_segment as (
         '$' || num_text(s.revenue_usd_m / 1000) || 'bn' as value_text,
         s.reported_at as published_at,
         s.source_url,
+        s.source_kind,
         to_json(s) as row_json
     from prev_segment_revenue as s
 ),
@@ -41,6 +43,7 @@ cur_kpi as (
         value_text(k.value, c.unit, k.qualifier) as value_text,
         k.reported_at as published_at,
         k.source_url,
+        k.source_kind,
         to_json(k) as row_json
     from kpi as k
     left join kpi_catalog as c using (kpi_id)
@@ -54,6 +57,7 @@ prev_kpi_facts as (
         value_text(k.value, c.unit, k.qualifier) as value_text,
         k.reported_at as published_at,
         k.source_url,
+        k.source_kind,
         to_json(k) as row_json
     from prev_kpi as k
     left join kpi_catalog as c using (kpi_id)
@@ -67,6 +71,7 @@ cur_milestone as (
         date_label(m.date, m.date_precision) || ': ' || m.title as value_text,
         known_at_of(m.date, m.date_precision) as published_at,
         m.source_url,
+        m.source_kind,
         to_json(m) as row_json
     from milestone as m
 ),
@@ -79,6 +84,7 @@ prev_milestone_facts as (
         date_label(m.date, m.date_precision) || ': ' || m.title as value_text,
         known_at_of(m.date, m.date_precision) as published_at,
         m.source_url,
+        m.source_kind,
         to_json(m) as row_json
     from prev_milestone as m
 ),
@@ -91,6 +97,7 @@ cur_leaderboard as (
         concat_ws(', ', '#' || l.rank::varchar, 'score ' || num_text(l.value)) as value_text,
         l.observed_at as published_at,
         l.source_url,
+        l.source_kind,
         to_json(l) as row_json
     from leaderboard as l
 ),
@@ -103,6 +110,7 @@ prev_leaderboard_facts as (
         concat_ws(', ', '#' || l.rank::varchar, 'score ' || num_text(l.value)) as value_text,
         l.observed_at as published_at,
         l.source_url,
+        l.source_kind,
         to_json(l) as row_json
     from prev_leaderboard as l
 ),
@@ -136,7 +144,8 @@ compared as (
         end as changed_columns,
         p.published_at::date as before_published_at,
         c.published_at::date as after_published_at,
-        coalesce(c.source_url, p.source_url) as source_url
+        coalesce(c.source_url, p.source_url) as source_url,
+        coalesce(c.source_kind, p.source_kind) as source_kind
     from cur as c
     full join prev as p on p.fact_table = c.fact_table and p.fact_key = c.fact_key
     where c.row_json::varchar is distinct from p.row_json::varchar

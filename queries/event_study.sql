@@ -79,7 +79,8 @@ final as (
         w.day_m2_date,
         w.day_p1_date,
         w.day_p5_date,
-        e.source_url
+        e.source_url,
+        e.source_kind
     from events as e
     inner join windows as w using (id)
 )

@@ -34,6 +34,7 @@ final as (
         value_text(l.value, l.unit, l.qualifier) as value_text,
         l.reported_at,
         l.source_url,
+        l.source_kind,
         l.note,
         p.period_end as prev_period_end,
         period_label(p.period_end) as prev_period_label,
@@ -42,7 +43,8 @@ final as (
         l.value - p.value as delta,
         delta_text(l.value - p.value, l.unit) as delta_text,
         p.reported_at as prev_reported_at,
-        p.source_url as prev_source_url
+        p.source_url as prev_source_url,
+        p.source_kind as prev_source_kind
     from known as l
     left join known as p on p.kpi_id = l.kpi_id and p.recency = 2
     where l.recency = 1

@@ -54,6 +54,7 @@ final as (
                          (k.vendor = $vendor), (p.compared_with is not null)
             order by k.rank nulls last, k.observed_at desc) = 1 as best_of_vendor,
         k.source_url,
+        k.source_kind,
         k.note
     from known as k
     left join paired as p using (model, board, metric, observed_at)

@@ -17,6 +17,7 @@ with final as (
         case when c.unit = 'rank' then 'measurement' else 'company statement' end as evidence,
         k.reported_at,
         k.source_url,
+        k.source_kind,
         k.note
     from kpi as k
     inner join kpi_catalog as c using (kpi_id)

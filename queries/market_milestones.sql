@@ -24,7 +24,8 @@ final as (
         m.category,
         m.title,
         m.detail,
-        m.source_url
+        m.source_url,
+        m.source_kind
     from milestone_known as m
     inner join indicator as i using (indicator)
     where m.indicator in (select indicator from wanted)

@@ -46,6 +46,7 @@ final as (
         case when is_report then 'press report' else 'announcement' end as kind,
         stages,
         source_url,
+        source_kind,
         row_number() over (partition by category order by date, id) as nth_in_category
     from matched
 )

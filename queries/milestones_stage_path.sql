@@ -30,7 +30,8 @@ final as (
         m.title,
         m.detail,
         case when s.stage = 'reported' then 'press report' else 'announcement' end as kind,
-        m.source_url
+        m.source_url,
+        m.source_kind
     from milestone_stage as s
     inner join milestone_known as m on m.id = s.milestone_id
     cross join track_info as t

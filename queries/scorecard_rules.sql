@@ -3,7 +3,8 @@
 -- status: 'on track' / 'mixed' / 'lagging' from the rule's own thresholds, or 'unknown' with the
 -- reason when an input is not in the store as of that date. Nothing is estimated or carried over.
 -- Each metric has one CTE; every CTE returns the same columns: rule_id, value, value_text, reason,
--- and up to two inputs (input_a / input_b: what was read, when it was published, its source).
+-- and up to two inputs (input_a / input_b: what was read, when it was published, its source and
+-- the kind of that source, input_*_source_kind: filing | company | press | measurement | copy).
 -- indicator_status combines an indicator's rules: all known rules agree -> that status; they
 -- disagree -> 'mixed'; none known -> 'unknown'.
 with params as (
@@ -21,7 +22,7 @@ rules as (
 -- milestones on a stage track, as known on the as-of date
 tagged as (
     select s.track, s.stage, s.stage_order, m.id, m.title, m.date, m.date_precision,
-           m.known_at::date as known_at, m.source_url
+           m.known_at::date as known_at, m.source_url, m.source_kind
     from milestone_stage as s
     inner join milestone_known as m on m.id = s.milestone_id
     cross join params as p
@@ -42,9 +43,11 @@ days_since as (
         t.title || ' (' || date_label(t.date, t.date_precision) || ')' as input_a,
         t.known_at as input_a_date,
         t.source_url as input_a_source,
+        t.source_kind as input_a_source_kind,
         null::varchar as input_b,
         null::date as input_b_date,
-        null::varchar as input_b_source
+        null::varchar as input_b_source,
+        null::varchar as input_b_source_kind
     from rules as r
     cross join params as p
     left join tagged as t on t.track = r.subject and t.stage = r.versus
@@ -74,9 +77,10 @@ board_pairs as (
     select
         s.rule_id,
         s.board,
-        s.model, s.rank, s.observed_at, s.source_url, s.note,
+        s.model, s.rank, s.observed_at, s.source_url, s.source_kind, s.note,
         o.model as rival_model, o.vendor as rival_vendor, o.rank as rival_rank,
-        o.observed_at as rival_observed_at, o.source_url as rival_source_url, o.note as rival_note
+        o.observed_at as rival_observed_at, o.source_url as rival_source_url,
+        o.source_kind as rival_source_kind, o.note as rival_note
     from subject_latest as s
     left join standings as o
         on o.board = s.board
@@ -113,10 +117,12 @@ rank_gap as (
             || coalesce(' (' || b.note || ')', '') as input_a,
         b.observed_at as input_a_date,
         b.source_url as input_a_source,
+        b.source_kind as input_a_source_kind,
         b.rival_model || ' (' || b.rival_vendor || ') #' || b.rival_rank::varchar || ' on ' || b.board
             as input_b,
         b.rival_observed_at as input_b_date,
-        b.rival_source_url as input_b_source
+        b.rival_source_url as input_b_source,
+        b.rival_source_kind as input_b_source_kind
     from rules as r
     cross join params as p
     left join board_pairs as b using (rule_id)
@@ -148,7 +154,7 @@ seg_known as (
 seg_growth as (
     select
         s.segment, s.fiscal_year, s.fiscal_quarter, s.period_end, s.revenue_usd_m, s.reported_at,
-        s.source_url,
+        s.source_url, s.source_kind,
         arg_min(pr.revenue_usd_m, case pr.basis when 'recast' then 0 else 1 end) as prior_usd_m,
         arg_min(pr.basis, case pr.basis when 'recast' then 0 else 1 end) as prior_basis
     from seg_known as s
@@ -173,12 +179,14 @@ seg_pairs as (
             as input_a,
         a.reported_at as input_a_date,
         a.source_url as input_a_source,
+        a.source_kind as input_a_source_kind,
         b.segment || ' ' || fiscal_label(b.period_end) || ': $' || num_text(round(b.revenue_usd_m / 1000, 1))
             || 'bn, ' || value_text(round(100 * (b.revenue_usd_m / b.prior_usd_m - 1), 1), 'pct_yoy', null)
             || ' (prior year $' || num_text(round(b.prior_usd_m / 1000, 1)) || 'bn, ' || b.prior_basis || ')'
             as input_b,
         b.reported_at as input_b_date,
-        b.source_url as input_b_source
+        b.source_url as input_b_source,
+        b.source_kind as input_b_source_kind
     from rules as r
     inner join seg_growth as a on a.segment = r.subject
     inner join seg_growth as b on b.segment = r.versus and b.period_end = a.period_end
@@ -197,7 +205,8 @@ segment_gap as (
             || ' on the same segment definitions had been published by '
             || strftime(p.ref_date, '%Y-%m-%d') || '.'
         end as reason,
-        s.input_a, s.input_a_date, s.input_a_source, s.input_b, s.input_b_date, s.input_b_source
+        s.input_a, s.input_a_date, s.input_a_source, s.input_a_source_kind,
+        s.input_b, s.input_b_date, s.input_b_source, s.input_b_source_kind
     from rules as r
     cross join params as p
     left join seg_pairs as s using (rule_id)
@@ -221,9 +230,11 @@ stage_reached as (
         t.title || ' (' || date_label(t.date, t.date_precision) || ')' as input_a,
         t.known_at as input_a_date,
         t.source_url as input_a_source,
+        t.source_kind as input_a_source_kind,
         null::varchar as input_b,
         null::date as input_b_date,
-        null::varchar as input_b_source
+        null::varchar as input_b_source,
+        null::varchar as input_b_source_kind
     from rules as r
     cross join params as p
     left join tagged as t on t.track = r.subject
@@ -254,9 +265,11 @@ kpi_rule as (
             as input_a,
         k.reported_at as input_a_date,
         k.source_url as input_a_source,
+        k.source_kind as input_a_source_kind,
         null::varchar as input_b,
         null::date as input_b_date,
-        null::varchar as input_b_source
+        null::varchar as input_b_source,
+        null::varchar as input_b_source_kind
     from rules as r
     cross join params as p
     left join kpi_known as k on k.kpi_id = r.subject
@@ -331,8 +344,8 @@ judged as (
                 || '; mixed in between.'
         end as rule_text,
         r.explanation,
-        e.input_a, e.input_a_date, e.input_a_source,
-        e.input_b, e.input_b_date, e.input_b_source
+        e.input_a, e.input_a_date, e.input_a_source, e.input_a_source_kind,
+        e.input_b, e.input_b_date, e.input_b_source, e.input_b_source_kind
     from rules as r
     inner join evaluated as e using (rule_id)
     inner join units as u using (rule_id)

@@ -10,7 +10,8 @@ with final as (
         revenue_usd_m,
         revenue_usd_m / 1000 as revenue_usd_bn,
         reported_at,
-        source_url
+        source_url,
+        source_kind
     from segment_revenue
     where fiscal_quarter = 'FY' and reported_at <= $as_of
 )

@@ -66,7 +66,8 @@ final as (
         p.prior_year_basis,
         case when s.segment <> 'Total' then round(100 * s.revenue_usd_m / t.total_usd_m, 1) end as mix_pct,
         s.reported_at,
-        s.source_url
+        s.source_url,
+        s.source_kind
     from series as s
     left join prior as p using (fiscal_year, fiscal_quarter, segment)
     left join totals as t using (fiscal_year, fiscal_quarter)

@@ -64,7 +64,7 @@ def corrected_segments(cfg) -> bytes:
     new = dict.fromkeys(head, "")
     new.update(fiscal_year="2025", fiscal_quarter="Q3", period_end="2025-03-31", basis="as_reported",
                segment="Total", revenue_usd_m="500", reported_at="2025-04-29",
-               source_url="https://example.test/synthetic/seg/2025q3")
+               source_url="https://example.test/synthetic/seg/2025q3", source_kind="company")
     out.append([new[c] for c in head])
     return to_bytes(out)
 
@@ -231,7 +231,8 @@ def test_the_preview_lists_added_changed_and_removed_rows(acfg):
 def test_diff_treats_missing_values_and_number_formats_as_equal():
     spec = admin.TABLES["kpi"]
     base = {"kpi_id": "a", "period_end": pd.Timestamp("2024-06-30").date(), "value": 3.0, "qualifier": None,
-            "reported_at": pd.Timestamp("2024-07-30").date(), "source_url": "https://x.test", "note": None}
+            "reported_at": pd.Timestamp("2024-07-30").date(), "source_url": "https://x.test", "source_kind": "company",
+            "checked_against": None, "note": None}
     before = pd.DataFrame([base])
     after = pd.DataFrame([{**base, "value": 3, "note": float("nan")}])
     added, changed, removed = admin.diff(before, after, spec)

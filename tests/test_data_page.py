@@ -76,11 +76,16 @@ def test_everyone_sees_tables_log_and_downloads(viewer_env):
     assert not at.exception
     assert at.title[0].value == "Data"
     summary = at.dataframe[0].value
-    assert list(summary.columns) == ["table", "rows", "latest_period", "latest_reported_at", "sources"]
+    assert list(summary.columns) == ["table", "rows", "latest_period", "latest_reported_at", "sources",
+                                     "primary_share_pct"]
     seg = summary.set_index("table").loc["segment_revenue"]
     assert seg["rows"] == 64 and int(seg["sources"]) > 0 and seg["latest_reported_at"] == "2025-07-30"
+    # the fixture's segment rows cite the company, its milestones the press
+    assert seg["primary_share_pct"] == "100%" and summary.set_index("table").loc["milestone",
+                                                                                 "primary_share_pct"] == "0%"
     catalog = summary.set_index("table").loc["kpi_catalog"]  # no dates, no sources: said plainly
-    assert (catalog["latest_period"], catalog["latest_reported_at"], catalog["sources"]) == ("—", "—", "—")
+    assert (catalog["latest_period"], catalog["latest_reported_at"], catalog["sources"],
+            catalog["primary_share_pct"]) == ("—", "—", "—", "—")
     assert {"segment_revenue", "kpi", "milestone", "ticker", "price"} <= set(summary["table"])
     assert not {"build_info", "refresh_log"} & set(summary["table"])
     labels = [b.label for b in at.get("download_button")]

@@ -99,7 +99,7 @@ def test_third_party_models_join_milestones_and_availability_flags(icon):
 def test_mai_figures_tell_measurements_from_company_statements(tmp_path):
     cfg = make_indicator_cfg(tmp_path)
     with open(cfg.data_dir / "kpi.csv", "a") as f:
-        f.write("mai_rank,2024-11-05,13,,2024-11-05,https://example.test/synthetic/rank,\n")
+        f.write("mai_rank,2024-11-05,13,,2024-11-05,https://example.test/synthetic/rank,measurement,,\n")
     store.build(cfg)
     con = store.open_readonly(cfg)
     f = run(con, "mai_figures", indicator="mai_progress", as_of=LATEST)

@@ -31,7 +31,7 @@ def test_fixture_is_valid(cfg):
         ("segment_revenue", 2, "basis", "restated",
          "line 2, column basis: 'restated' is not one of as_reported, recast"),
         ("segment_revenue", 2, "source_url", "see 10-K",
-         "line 2, column source_url: 'see 10-K' is not one absolute http(s) URL"),
+         "line 2, column source_url: 'see 10-K' is not an http(s) URL without spaces"),
         ("segment_revenue", 2, "source_url", "",
          "line 2, column source_url: '' is not one absolute http(s) URL"),
         ("segment_revenue", 2, "fiscal_year", "FY2023",

@@ -33,7 +33,7 @@ def event_con(cfg):
     with open(cfg.data_dir / "milestone.csv", "a") as f:
         for mid, d, precision, indicator in EXTRA_MILESTONES:
             f.write(f"{mid},{d},{precision},{indicator},Synthetic,Synthetic {mid},Synthetic.,"
-                    f"https://example.test/synthetic/{mid}\n")
+                    f"https://example.test/synthetic/{mid},press,\n")
     write_prices(cfg, pd.concat([bars("MSFT", DAYS + ["2025-01-20"], MSFT + [999]), bars("QQQ", DAYS, QQQ)]))
     store.build(cfg)
     con = store.open_readonly(cfg)

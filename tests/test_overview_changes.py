@@ -45,7 +45,7 @@ def test_added_changed_and_removed_facts_are_listed(built):
     lines = (data / "leaderboard.csv").read_text().splitlines()
     (data / "leaderboard.csv").write_text("\n".join(lines[:2]) + "\n")  # Synth-Leader removed
     with open(data / "milestone.csv", "a") as f:
-        f.write("m9,2025-02-01,day,mai_progress,MAI models,Synthetic new model,New.,https://example.test/m9\n")
+        f.write("m9,2025-02-01,day,mai_progress,MAI models,Synthetic new model,New.,https://example.test/m9,press,\n")
     store.build(built)
     _, diff = changes(built)
     got = {(r.change, r.fact_table, r.fact) for r in diff.itertuples()}
@@ -104,3 +104,23 @@ def test_the_empty_fixture_builds_with_a_comparison(tmp_path):
     store.build(cfg)
     previous, diff = changes(cfg)
     assert list(previous.previous_outcome) == ["ok"] and diff.empty
+
+
+def test_a_store_built_before_source_kind_existed_is_compared_on_the_columns_it_had(built):
+    """A store from before source_kind / checked_against: those columns are not reported as a
+    change of every fact; a real change still is."""
+    import duckdb
+
+    con = duckdb.connect(str(built.db_path))
+    for name in ("kpi", "segment_revenue"):
+        con.execute(f"create table old_{name} as select * exclude (source_kind, checked_against) from {name}")
+        con.execute(f"drop table {name}")
+        con.execute(f"alter table old_{name} rename to {name}")
+    con.close()
+    edit_csv(built.data_dir / "kpi.csv", 21, "value", "14")
+    store.build(built)
+    previous, diff = changes(built)
+    assert list(previous.previous_outcome) == ["ok"]
+    assert [(r.change, r.fact, r.changed_columns) for r in diff.itertuples()] == [
+        ("changed", "AI run-rate (synthetic), FY25 Q2", "value")]
+    assert list(diff.source_kind) == ["company"]
