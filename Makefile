@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test check build bench lint clean
+.PHONY: run test check build bench bench-pages bench-browser lint clean
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
@@ -22,6 +22,13 @@ build: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(PY) -m bench
+
+bench-pages: $(VENV)/.dev
+	$(PY) -m bench.pages
+
+bench-browser: $(VENV)/.dev
+	scripts/ensure-chromium.sh
+	$(PY) -m bench.browser
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
