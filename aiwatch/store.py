@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from . import atomic
 from .config import Config
 from .load import TABLES, Problem, ValidationFailed, load_all
 
@@ -36,8 +37,8 @@ PRICE_COLUMNS = {
 Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
-    pass
+def quiet(_: str) -> None:
+    """A ``Progress`` that says nothing."""
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _check_price_snapshot(cfg: Config) -> list[Problem]:
         return []
     con = duckdb.connect()
     try:
-        _read_prices(con, path)
+        read_prices(con, path)
     except duckdb.Error as e:
         return [Problem(f"{cfg.data_dir.name}/market/{PRICE_SNAPSHOT}", None, None, None,
                         f"a valid price snapshot ({str(e).splitlines()[0]})")]
@@ -132,11 +133,12 @@ def _check_price_snapshot(cfg: Config) -> list[Problem]:
     return []
 
 
-def _read_prices(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+def read_prices(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    """The price snapshot CSV as a relation with the snapshot's fixed column types."""
     return con.read_csv(str(path), header=True, columns=PRICE_COLUMNS, auto_detect=False)
 
 
-def build(cfg: Config, progress: Progress = _quiet, action: str = "build") -> BuildResult:
+def build(cfg: Config, progress: Progress = quiet, action: str = "build") -> BuildResult:
     """Validate data/, build a fresh store beside the live one, check it, swap it in.
 
     On any failure the live store is untouched and ``ValidationFailed`` (bad data)
@@ -160,26 +162,40 @@ def build(cfg: Config, progress: Progress = _quiet, action: str = "build") -> Bu
 
 
 def _build_locked(cfg: Config, progress: Progress, action: str) -> BuildResult:
+    sweep_partials(cfg)
     progress(f"[1/4] validating {cfg.data_dir}")
     frames = check(cfg)
     live = cfg.db_path
-    live.parent.mkdir(parents=True, exist_ok=True)
-    tmp = live.with_name(f".{live.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     built_at = now_utc()
-    try:
+    counts: dict[str, int] = {}
+
+    def write(tmp: Path) -> None:
         progress(f"[2/4] loading tables into {tmp.name}")
-        counts = _write_store(cfg, tmp, frames, built_at, action)
+        counts.update(_write_store(cfg, tmp, frames, built_at, action))
+
+    def verify(tmp: Path) -> None:
         progress("[3/4] checking the new store")
         _verify_store(tmp, counts)
         progress(f"[4/4] swapping it in as {live}")
-        os.replace(tmp, live)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+    # restore=False: the store is only ever replaced whole; nothing runs after the swap
+    with atomic.replacing(live, write, check=verify, sidecars=(".wal",), restore=False):
+        pass
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
     log_event(cfg, action, "ok", detail)
     return BuildResult(path=live, counts=counts, built_at=built_at, seconds=0.0)
+
+
+def sweep_partials(cfg: Config) -> list[Path]:
+    """Remove partial files (``atomic``) left by killed builds, refreshes and uploads.
+
+    Called by every build under the build lock: beside the store, in data/ (uploads) and in
+    data/market/ (the price snapshot). Only files whose owner process is gone are removed.
+    """
+    removed = []
+    for folder in dict.fromkeys((cfg.db_path.parent, cfg.data_dir, cfg.market_dir)):
+        removed += atomic.sweep(folder)
+    return removed
 
 
 def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built_at: datetime,
@@ -199,7 +215,7 @@ def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built
             counts[name] = len(df)
         snapshot = cfg.market_dir / PRICE_SNAPSHOT
         if snapshot.exists():
-            _read_prices(con, snapshot).insert_into("price")
+            read_prices(con, snapshot).insert_into("price")
         counts["price"] = con.execute("select count(*) from price").fetchall()[0][0]
         log = read_log(cfg)
         log = pd.concat([pd.DataFrame([{"at": pd.Timestamp(built_at), "action": action,
@@ -362,7 +378,7 @@ def _complete(cfg: Config) -> bool:
     return cfg.db_path.stat().st_size >= blocks * block_size
 
 
-def ensure_built(cfg: Config, progress: Progress = _quiet) -> BuildResult | None:
+def ensure_built(cfg: Config, progress: Progress = quiet) -> BuildResult | None:
     """Build when needed (missing, stale, or corrupt store); otherwise do nothing."""
     if not needs_build(cfg) and _readable(cfg):
         return None

@@ -205,7 +205,7 @@ def test_market_refresh_from_the_page(admin_env, monkeypatch):
 
     fake = FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 5), "AAPL": days("2025-01-02", 5, 50),
                                "QQQ": None}))
-    monkeypatch.setattr(market, "yfinance_download", fake)
+    monkeypatch.setattr(market.yahoo, "yfinance_download", fake)
     at = login(open_page(), TOKEN)
     at.button(key="_admin_refresh").click().run()
     assert not at.exception

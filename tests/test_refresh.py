@@ -283,7 +283,7 @@ def test_progress_bar_on_a_terminal():
 
 def test_cli_exit_codes(cfg, monkeypatch, capsys):
     fake = FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 3), "AAPL": None}))
-    monkeypatch.setattr(market, "yfinance_download", fake)
+    monkeypatch.setattr(market.yahoo, "yfinance_download", fake)
     args = ["refresh", "--tickers", "MSFT", "AAPL", "--data-dir", str(cfg.data_dir), "--db", cfg.db]
     assert main(args) == 3
     out = capsys.readouterr()
