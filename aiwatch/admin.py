@@ -42,10 +42,10 @@ from .config import Config
 from .load import TABLES, Problem, TableSpec, load_all, parse_table
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the curated files are tens of kB; 2 MiB leaves room
-HISTORY_DIR = "history"             # under data/: kept versions, one folder per table
+HISTORY_DIR = store.HISTORY_DIR     # under data/: kept versions, one folder per table
 VERSION_RE = re.compile(r"^\d{8}T\d{12}Z(-\d{1,3})?$")  # 20250301T120000123456Z[-1]
 # Store tables that are bookkeeping, not data: left out of the Data page's table list.
-INTERNAL_TABLES = ("build_info", "refresh_log")
+INTERNAL_TABLES = ("build_info", "refresh_log", store.FINGERPRINT_TABLE)
 INTERNAL_PREFIXES = ("prev_",)  # the previous build's facts, kept for "what changed"
 
 

@@ -105,7 +105,12 @@ st.subheader("Refresh log")
 info = ui.query("data_as_of")
 if not info.empty:
     built = pd.Timestamp(info.iloc[0]["built_at"]).strftime("%Y-%m-%d %H:%M:%S")
-    stale = " data/ has changed since; the next page view rebuilds it." if store.needs_build(cfg) else ""
+    stale = ""
+    if store.needs_build(cfg):
+        failed = store.build_failure(cfg)
+        stale = (" data/ has changed since, and building it failed (see the log below); page views do not "
+                 "retry until data/ changes again." if failed else
+                 " data/ has changed since; the next page view rebuilds it.")
     st.caption(f"The store in use was built {built} UTC from `{cfg.data_dir.name}/`.{stale}")
 log = store.read_log(cfg)
 if log.empty:
