@@ -32,8 +32,31 @@ def problems_table(problems) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
 
 
+def held_plan(key: str, source: tuple, prepare) -> admin.ChangePlan:
+    """The preview of ``source`` (an uploaded file, a kept version), computed once per session.
+
+    Apply must act on exactly the preview the admin read: its ``base_sha256`` is the live
+    file it was computed against, and ``admin.apply`` refuses when the file differs now. So
+    the plan is kept in the session and never recomputed during the click.
+    """
+    slot = f"_admin_plan_{key}"
+    held = st.session_state.get(slot)
+    if held is None or held[0] != source:
+        held = (source, prepare())
+        st.session_state[slot] = held
+    return held[1]
+
+
+def forget_plans() -> None:
+    for key in ("upload", "rollback"):
+        st.session_state.pop(f"_admin_plan_{key}", None)
+
+
 def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
     """Validation report, then the change as tables, then the confirm button."""
+    conflict = st.session_state.pop(f"_admin_conflict_{key}", None)
+    if conflict:
+        st.warning(conflict, icon=":material/sync_problem:")
     file_name = TABLES[plan.table].file_name
     if plan.problems:
         st.error(f"This {file_name} cannot be used: {len(plan.problems)} problem(s). Nothing was "
@@ -63,12 +86,15 @@ def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
             st.error(f"The store could not be built with this file, so nothing was changed "
                      f"({len(e.problems)} problem(s)):", icon=":material/error:")
             problems_table(e.problems)
-        except admin.Conflict as e:
-            st.warning(str(e), icon=":material/sync_problem:")
+        except admin.Conflict as e:  # look again: the next run previews against the new file
+            st.session_state.pop(f"_admin_plan_{key}", None)
+            st.session_state[f"_admin_conflict_{key}"] = str(e)
+            st.rerun()
         except Exception as e:  # noqa: BLE001 - shown; apply() put everything back
             st.error(f"The change failed ({type(e).__name__}: {e}); data/ and the store were left "
                      "as they were.", icon=":material/error:")
         else:
+            forget_plans()
             st.session_state["_admin_done"] = result.message
             st.session_state["_admin_upload_round"] = st.session_state.get("_admin_upload_round", 0) + 1
             st.rerun()
@@ -145,8 +171,9 @@ def admin_tools() -> None:
                                   key=f"_admin_upload_{st.session_state.get('_admin_upload_round', 0)}",
                                   max_upload_size=max(1, admin.MAX_UPLOAD_BYTES // 2**20))
         if upload is not None:
-            show_plan(admin.prepare_upload(cfg, token, table, upload.getvalue(), upload.name),
-                      "Apply this change", key="upload")
+            plan = held_plan("upload", (table, upload.file_id, upload.name, upload.size),
+                             lambda: admin.prepare_upload(cfg, token, table, upload.getvalue(), upload.name))
+            show_plan(plan, "Apply this change", key="upload")
 
     with tab_history:
         versions = admin.list_history(cfg)
@@ -168,8 +195,9 @@ def admin_tools() -> None:
                                    key="_admin_rollback_version")
             st.caption("Rolling back is a change like an upload: the current file is kept first, so a "
                        "rollback can itself be rolled back.")
-            show_plan(admin.prepare_rollback(cfg, token, table_rb, version), "Roll back to this version",
-                      key="rollback")
+            plan = held_plan("rollback", (table_rb, version),
+                             lambda: admin.prepare_rollback(cfg, token, table_rb, version))
+            show_plan(plan, "Roll back to this version", key="rollback")
 
     with tab_market:
         if not admin.market_refresh_available():
