@@ -48,7 +48,16 @@ from .layouts import (
     detect_layout,
     parse_price_file,
 )
-from .merging import FACTOR_REL, SAME_REL, MergeResult, TickerChange, merge
+from .merging import (
+    FACTOR_REL,
+    MAX_DAILY_MOVE,
+    MIN_AGREEING_DAYS,
+    SAME_REL,
+    MergeResult,
+    TickerChange,
+    days_text,
+    merge,
+)
 from .progress import Progress, TickerProgress
 from .snapshot import (
     COLUMNS,
@@ -69,9 +78,12 @@ from .yahoo import (
     DETAIL_RE,
     DOWNLOAD_KWARGS,
     OFFLINE_RE,
+    OVERLAP_SESSIONS,
     RATE_RE,
     REASONS,
+    SETTLE,
     YF_FIELDS,
+    BadFrame,
     Downloader,
     RefreshResult,
     classify,
@@ -86,11 +98,12 @@ __all__ = [
     "calendar", "horizons", "imports", "layouts", "merging", "progress", "snapshot", "yahoo",
     "HORIZON_MONTHS", "HORIZONS", "window_start", "ImportResult", "import_prices", "DATE_RE",
     "HEADER_NAMES", "LAYOUT_HELP", "MAX_PROBLEMS_PER_FILE", "NULLS", "SOURCES", "YAHOO_ORDER",
-    "ParsedFile", "detect_layout", "parse_price_file", "FACTOR_REL", "SAME_REL", "MergeResult",
-    "TickerChange", "merge", "Progress", "TickerProgress", "COLUMNS", "PRICES", "TICKER_RE",
-    "VALUES", "commit", "empty_prices", "known_tickers", "last_dates", "read_snapshot",
-    "snapshot_lock", "snapshot_path", "unlisted_warnings", "write_snapshot", "DETAIL_RE",
-    "DOWNLOAD_KWARGS", "OFFLINE_RE", "RATE_RE", "REASONS", "YF_FIELDS", "Downloader",
-    "RefreshResult", "classify", "failure_detail", "frame_for", "plan", "refresh",
+    "ParsedFile", "detect_layout", "parse_price_file", "FACTOR_REL", "MAX_DAILY_MOVE",
+    "MIN_AGREEING_DAYS", "SAME_REL", "MergeResult", "TickerChange", "days_text", "merge",
+    "Progress", "TickerProgress", "COLUMNS", "PRICES", "TICKER_RE", "VALUES", "commit",
+    "empty_prices", "known_tickers", "last_dates", "read_snapshot", "snapshot_lock",
+    "snapshot_path", "unlisted_warnings", "write_snapshot", "DETAIL_RE", "DOWNLOAD_KWARGS",
+    "OFFLINE_RE", "OVERLAP_SESSIONS", "RATE_RE", "REASONS", "SETTLE", "YF_FIELDS", "BadFrame",
+    "Downloader", "RefreshResult", "classify", "failure_detail", "frame_for", "plan", "refresh",
     "yfinance_download",
 ]

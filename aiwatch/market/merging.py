@@ -1,8 +1,25 @@
-"""Merging newer bars into the stored ones (rules in the package docstring)."""
+"""Merging newer bars into the stored ones (rules in the package docstring).
+
+The price history is data: it is never rewritten on thin evidence.
+
+* A re-adjustment (Yahoo rescales a ticker's whole adjusted history after a dividend or a
+  split) is accepted only when at least ``MIN_AGREEING_DAYS`` overlapping days, *not
+  counting the most recent stored day*, agree on one factor within ``FACTOR_REL``. The
+  last stored day is left out because it is the one most likely to be wrong: an intraday
+  price stored before the close, or a bad tick.
+* Otherwise the stored history is kept as it is; only the overlapping days whose values
+  differ are replaced, and a warning names the ticker and those days.
+* With ``max_move`` (the refresh passes ``MAX_DAILY_MOVE``), a daily move of the adjusted
+  close beyond that fraction which the merge would introduce into a stored history is
+  refused: the newer bar is not stored (the stored one stays) and a warning names the
+  ticker and day.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -12,9 +29,14 @@ from .snapshot import COLUMNS, VALUES, empty_prices
 # Two adjusted closes of the same day are "the same" within this relative tolerance
 # (a CSV written with full precision round-trips exactly; this only absorbs float noise).
 SAME_REL = 1e-9
-# Overlapping days "differ by one constant factor" when every ratio is within this
-# relative distance of their median (sources rounded to cents disagree by ~1e-4).
+# Overlapping days "agree on one factor" when their ratios are within this relative
+# distance of the median ratio (sources rounded to cents disagree by ~1e-4).
 FACTOR_REL = 2e-3
+# A re-adjustment needs this many agreeing overlapping days besides the last stored day.
+MIN_AGREEING_DAYS = 3
+# The refresh refuses a daily move of the adjusted close beyond +-50% that a merge introduces.
+MAX_DAILY_MOVE = 0.5
+NAMED_DAYS = 5  # a warning names at most this many days, then "and N more"
 
 
 @dataclass
@@ -24,6 +46,7 @@ class TickerChange:
     unchanged: int = 0
     rescaled: int = 0
     factor: float | None = None
+    refused: list[date] = field(default_factory=list)  # newer bars not stored (max_move)
 
 
 @dataclass
@@ -41,6 +64,10 @@ class MergeResult:
         return sum(c.changed + c.rescaled for c in self.per_ticker.values())
 
     @property
+    def refused(self) -> int:
+        return sum(len(c.refused) for c in self.per_ticker.values())
+
+    @property
     def modified(self) -> bool:
         return self.new > 0 or self.changed > 0
 
@@ -52,7 +79,20 @@ class MergeResult:
             parts.append(f"{replaced} replaced")
         if rescaled:
             parts.append(f"{rescaled} rescaled")
+        if self.refused:
+            parts.append(f"{self.refused} refused")
         return ", ".join(parts)
+
+
+def days_text(days: Iterable) -> str:
+    """'2025-01-06, 2025-01-07 and 3 more' (ISO dates, at most NAMED_DAYS named)."""
+    names = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in days]
+    shown = ", ".join(names[:NAMED_DAYS])
+    return shown + (f" and {len(names) - NAMED_DAYS} more" if len(names) > NAMED_DAYS else "")
+
+
+def _pct(ratio: float) -> str:
+    return f"{100 * (ratio - 1):+.2f}%"
 
 
 def _differs(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
@@ -67,12 +107,114 @@ def _differs(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def merge(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
+def merge(existing: pd.DataFrame, incoming: pd.DataFrame, max_move: float | None = None) -> MergeResult:
     """Merge newer bars into the stored ones (rules in the module docstring).
 
     ``incoming`` must hold each (ticker, date) once. Vectorised: cost grows with the rows
-    of the tickers touched, not with Python loops over rows.
+    of the tickers touched, not with Python loops over rows. ``max_move``: refuse newer
+    bars that would introduce a daily move of the adjusted close beyond it (a fraction).
     """
+    result = _merge(existing, incoming)
+    if max_move is None:
+        return result
+    refused = _jumps(existing, incoming, result, max_move)
+    if not refused:
+        return result
+    drop = pd.MultiIndex.from_tuples([(t, pd.Timestamp(d)) for t, ds in refused.items() for d in ds])
+    inc = incoming.copy()
+    inc["date"] = pd.to_datetime(inc["date"])
+    kept = inc[~pd.MultiIndex.from_frame(inc[["ticker", "date"]]).isin(drop)]
+    result = _merge(existing, kept)
+    for t, ds in refused.items():
+        result.per_ticker.setdefault(t, TickerChange()).refused = [pd.Timestamp(d).date() for d in ds]
+        result.warnings.append(
+            f"{t}: refused the new bar(s) of {days_text(ds)}: with them the adjusted close would move "
+            f"more than {100 * max_move:.0f}% in one day (a bad tick or a bad download?). The stored "
+            "prices are kept; the next refresh asks again. If the move is real, import it from a file "
+            "with `python -m aiwatch import-prices`.")
+    return result
+
+
+def _adjustment(ticker: str, g: pd.DataFrame, last_stored) -> tuple[float | None, str | None]:
+    """One ticker's overlapping days -> (factor to rescale the stored history by, or None; warning)."""
+    ratio = g["adj_close"].to_numpy("float64") / g["adj_close_old"].to_numpy("float64")
+    dates = g["date"].to_numpy()
+    finite = np.isfinite(ratio)
+    evidence = ratio[finite & (dates != np.datetime64(pd.Timestamp(last_stored)))]
+    f = float(np.median(evidence)) if len(evidence) else float("nan")
+    agreeing = int((np.abs(evidence / f - 1) <= FACTOR_REL).sum()) if np.isfinite(f) else 0
+    readjusted = np.isfinite(f) and abs(f - 1) > SAME_REL
+    factor = f if readjusted and agreeing >= MIN_AGREEING_DAYS else None
+    basis = factor or 1.0
+    off = finite & (np.abs(ratio / basis - 1) > FACTOR_REL)
+    if not off.any():
+        return factor, None
+    named = ", ".join(f"{pd.Timestamp(d):%Y-%m-%d} ({_pct(r / basis)})"
+                      for d, r in list(zip(dates[off], ratio[off]))[:NAMED_DAYS])
+    if int(off.sum()) > NAMED_DAYS:
+        named += f" and {int(off.sum()) - NAMED_DAYS} more"
+    if factor is None and readjusted and abs(f - 1) > FACTOR_REL:
+        return None, (
+            f"{ticker}: the new adjusted closes differ from the stored ones by more than one constant factor "
+            f"({_pct(f)} at the median of the {len(evidence)} overlapping day(s) before the last stored day "
+            f"{pd.Timestamp(last_stored):%Y-%m-%d}, {agreeing} of them agreeing; at least {MIN_AGREEING_DAYS} "
+            f"must): the stored history is kept, not rescaled; the new values replace the stored ones on "
+            f"{named}")
+    rest = (f"the rest of the stored history is rescaled by {_pct(factor)} (a re-adjustment agreed by "
+            f"{agreeing} days)" if factor is not None else "the rest of the stored history is kept")
+    return factor, (f"{ticker}: the new adjusted closes differ from the stored ones on {named}: those days are "
+                    f"replaced, {rest}")
+
+
+def _jumps(existing: pd.DataFrame, incoming: pd.DataFrame, result: MergeResult,
+           max_move: float) -> dict[str, list]:
+    """Per ticker with a stored history: the incoming days to refuse, because with them the
+    merged adjusted close moves more than ``max_move`` in one day where the stored one did not.
+
+    Walks each ticker's merged series: at the first such move, the newer bar of the pair is
+    refused (the stored bar of that day, if any, takes its place), and the walk goes on.
+    """
+    out: dict[str, list] = {}
+    stored = existing[existing["ticker"].isin(set(incoming["ticker"]))]
+    if stored.empty:
+        return out
+    inc_keys = pd.MultiIndex.from_arrays([incoming["ticker"], pd.to_datetime(incoming["date"])])
+    for t, old in stored.groupby("ticker", sort=True):
+        m = result.prices[result.prices["ticker"] == t][["ticker", "date", "adj_close"]]
+        m = m.assign(date=pd.to_datetime(m["date"]))
+        o = old[["date", "adj_close"]].assign(date=pd.to_datetime(old["date"]))
+        m = m.merge(o, on="date", how="left", suffixes=("", "_old"), sort=True)
+        dates = m["date"].to_numpy()
+        vals = m["adj_close"].to_numpy("float64").copy()
+        factor = result.per_ticker.get(str(t), TickerChange()).factor or 1.0
+        kept = m["adj_close_old"].to_numpy("float64") * factor  # the stored bar, on the merged basis
+        # merged rows that came from the incoming bars and differ from the stored ones
+        from_new = pd.MultiIndex.from_arrays([m["ticker"], m["date"]]).isin(inc_keys)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            same = (np.abs(vals / kept - 1) <= SAME_REL) | (np.abs(vals * factor / kept - 1) <= SAME_REL)
+        from_new &= ~same
+        if not from_new.any():
+            continue
+        refused = []
+        for _ in range(len(vals)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                move = np.abs(vals[1:] / vals[:-1] - 1)
+            introduced = (move > max_move) & (from_new[1:] | from_new[:-1])
+            if not introduced.any():
+                break
+            i = int(np.argmax(introduced)) + 1
+            j = i if from_new[i] else i - 1
+            refused.append(dates[j])
+            if np.isfinite(kept[j]):
+                vals[j], from_new[j] = kept[j], False
+            else:
+                dates, vals, kept, from_new = (np.delete(x, j) for x in (dates, vals, kept, from_new))
+        if refused:
+            out[str(t)] = sorted(refused)
+    return out
+
+
+def _merge(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
     incoming = incoming[COLUMNS].copy()
     incoming["date"] = pd.to_datetime(incoming["date"])
     touched = set(incoming["ticker"].unique())
@@ -85,26 +227,16 @@ def merge(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
     per: dict[str, TickerChange] = {t: TickerChange() for t in sorted(touched)}
     warnings: list[str] = []
 
-    # 1. a new adjustment basis: one constant factor between newer and stored adj_close
+    # 1. a new adjustment basis, only on enough evidence (see the module docstring)
     factors: dict[str, float] = {}
     if not both.empty:
-        ratio = both["adj_close"].to_numpy("float64") / both["adj_close_old"].to_numpy("float64")
-        r = pd.DataFrame({"ticker": both["ticker"].to_numpy(), "ratio": ratio})
-        med = r.groupby("ticker")["ratio"].median()
-        r["dev"] = (r["ratio"] / r["ticker"].map(med) - 1).abs()
-        worst = r.groupby("ticker")["dev"].max()
-        for t, f in med.items():
-            if not np.isfinite(f):
-                continue
-            if worst[t] <= FACTOR_REL:
-                if abs(f - 1) > SAME_REL:
-                    factors[str(t)] = float(f)
-            else:
-                warnings.append(
-                    f"{t}: the new prices differ from the stored ones by more than one constant "
-                    f"factor on {int((r['ticker'] == t).sum())} overlapping day(s) (adjusted close "
-                    f"{100 * (f - 1):+.2f}% at the median, up to {100 * worst[t]:.2f}% apart); "
-                    "the new values replace the stored ones on those days, nothing else is rescaled")
+        last_stored = old.groupby("ticker")["date"].max()
+        for t, g in both.groupby("ticker", sort=True):
+            factor, warning = _adjustment(str(t), g, last_stored[t])
+            if factor is not None:
+                factors[str(t)] = factor
+            if warning:
+                warnings.append(warning)
 
     # 2. overlapping days: replace only when a value differs
     diff = _differs(both[[f"{c}_old" for c in VALUES]].set_axis(VALUES, axis=1), both[VALUES]) \
