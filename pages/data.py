@@ -6,6 +6,7 @@ import streamlit as st
 from aiwatch import admin, store, ui
 from aiwatch.export import to_safe_csv
 from aiwatch.load import TABLES, ValidationFailed
+from aiwatch.text import esc
 
 ui.use_app_navigation()
 
@@ -56,7 +57,7 @@ def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
     """Validation report, then the change as tables, then the confirm button."""
     conflict = st.session_state.pop(f"_admin_conflict_{key}", None)
     if conflict:
-        st.warning(conflict, icon=":material/sync_problem:")
+        st.warning(esc(conflict), icon=":material/sync_problem:")
     file_name = TABLES[plan.table].file_name
     if plan.problems:
         st.error(f"This {file_name} cannot be used: {len(plan.problems)} problem(s). Nothing was "
@@ -224,6 +225,10 @@ def admin_tools() -> None:
                                    icon=":material/warning:")
                     show = {0: st.success, 3: st.warning}.get(getattr(result, "exit_code", 1), st.error)
                     show(getattr(result, "message", str(result)))
+                    for note in getattr(result, "notes", []):
+                        st.info(esc(note), icon=":material/info:")
+                    for warning in getattr(result, "warnings", []):
+                        st.warning(esc(warning), icon=":material/warning:")
 
 
 st.subheader("Change the data")

@@ -265,3 +265,18 @@ def test_many_problems_are_capped(tmp_path):
     f = parse(write(tmp_path, "MSFT.csv", "date,close\n" + rows))
     assert len(f.problems) == market.MAX_PROBLEMS_PER_FILE + 1
     assert "more problem(s) in this file" in str(f.problems[-1])
+
+
+def test_a_split_between_downloads_rescales_adj_close_and_says_close_is_kept():
+    # a 4-for-1 split since the stored rows were fetched: Yahoo's Close and Adj Close of the
+    # overlapping days are now a quarter of what was stored
+    days = pd.bdate_range("2025-01-02", periods=6)
+    old = bars("MSFT", days, [400, 404, 408, 412, 416, 420], close=[400, 404, 408, 412, 416, 420])
+    quarter = np.array([408, 412, 416, 420]) / 4
+    new = bars("MSFT", days[2:], quarter, close=quarter)
+    r = market.merge(old, new)
+    assert r.per_ticker["MSFT"].factor == pytest.approx(0.25)
+    assert r.prices["adj_close"].tolist() == pytest.approx([100, 101, 102, 103, 104, 105])
+    assert r.prices["close"].tolist()[:2] == [400, 404]  # as delivered, not rewritten
+    assert len(r.warnings) == 1 and r.warnings[0].startswith(
+        "MSFT: the new closes differ from the stored ones by one factor (-75.00%, a split?)")

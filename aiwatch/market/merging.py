@@ -166,6 +166,19 @@ def _adjustment(ticker: str, g: pd.DataFrame, last_stored) -> tuple[float | None
                     f"replaced, {rest}")
 
 
+def _close_factor(g: pd.DataFrame, last_stored) -> float | None:
+    """The factor the overlapping closes agree on (>= MIN_AGREEING_DAYS days besides the last
+    stored one), when it is not 1: the sign of a split between two downloads."""
+    ratio = g["close"].to_numpy("float64") / g["close_old"].to_numpy("float64")
+    ev = ratio[np.isfinite(ratio) & (g["date"].to_numpy() != np.datetime64(pd.Timestamp(last_stored)))]
+    if len(ev) < MIN_AGREEING_DAYS:
+        return None
+    f = float(np.median(ev))
+    if abs(f - 1) <= FACTOR_REL or int((np.abs(ev / f - 1) <= FACTOR_REL).sum()) < MIN_AGREEING_DAYS:
+        return None
+    return f
+
+
 def _jumps(existing: pd.DataFrame, incoming: pd.DataFrame, result: MergeResult,
            max_move: float) -> dict[str, list]:
     """Per ticker with a stored history: the incoming days to refuse, because with them the
@@ -237,6 +250,13 @@ def _merge(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
                 factors[str(t)] = factor
             if warning:
                 warnings.append(warning)
+            split = _close_factor(g, last_stored[t])
+            if split is not None:
+                warnings.append(
+                    f"{t}: the new closes differ from the stored ones by one factor ({_pct(split)}, a split?) on "
+                    f"at least {MIN_AGREEING_DAYS} overlapping days: close, open, high and low of the stored days "
+                    "outside the new rows stay as they were delivered (only adj_close is ever rescaled), so they "
+                    "jump where the two meet")
 
     # 2. overlapping days: replace only when a value differs
     diff = _differs(both[[f"{c}_old" for c in VALUES]].set_axis(VALUES, axis=1), both[VALUES]) \
