@@ -196,11 +196,11 @@ def _build_locked(cfg: Config, progress: Progress, action: str, fingerprint: str
 def sweep_partials(cfg: Config) -> list[Path]:
     """Remove partial files (``atomic``) left by killed builds, refreshes and uploads.
 
-    Called by every build under the build lock: beside the store, in data/ (uploads) and in
-    data/market/ (the price snapshot). Only files whose owner process is gone are removed.
+    Called by every build under the build lock: beside the store, in the state folder, in
+    data/ (uploads) and in data/market/ (the price snapshot). Only files whose owner process is gone are removed.
     """
     removed = []
-    for folder in dict.fromkeys((cfg.db_path.parent, cfg.data_dir, cfg.market_dir)):
+    for folder in dict.fromkeys((cfg.db_path.parent, cfg.state_dir, cfg.data_dir, cfg.market_dir)):
         removed += atomic.sweep(folder)
     return removed
 

@@ -130,8 +130,8 @@ def merge(existing: pd.DataFrame, incoming: pd.DataFrame, max_move: float | None
         result.warnings.append(
             f"{t}: refused the new bar(s) of {days_text(ds)}: with them the adjusted close would move "
             f"more than {100 * max_move:.0f}% in one day (a bad tick or a bad download?). The stored "
-            "prices are kept; the next refresh asks again. If the move is real, import it from a file "
-            "with `python -m aiwatch import-prices`.")
+            "prices are kept; the next refresh asks again. If the move is real, import it from a "
+            "file with `python -m aiwatch import-prices`.")
     return result
 
 
