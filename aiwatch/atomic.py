@@ -20,7 +20,8 @@ Partial files are named ``.<target name>.<pid>.tmp`` (the kept copy ``.<name>.<p
 side files add their suffix, e.g. ``.aiwatch.duckdb.4242.tmp.wal``), so the process that
 owns one can be told from its name. A process killed with ``kill -9`` cannot clean up: its
 partial files stay until ``sweep(folder)`` (run by every build, under the build lock)
-removes every partial file whose owner process is gone. A kill between step 3 and the end
+removes every partial file whose owner process is gone (process ids are of this machine; an
+id reused by a living process keeps its files until that one ends too). A kill between step 3 and the end
 of step 4 leaves the new file in place (the next build uses it); the kept copy is a hard
 link to the old bytes and is swept like the rest.
 """

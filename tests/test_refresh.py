@@ -237,10 +237,21 @@ def test_incremental_refresh_asks_from_several_sessions_before_the_last_stored_d
 def test_a_readjusted_history_is_rescaled_when_enough_days_agree(cfg, sleeps):
     before = days("2025-01-02", 8)  # 2025-01-02 .. 2025-01-13
     refresh(cfg, answering_from_start({"MSFT": before}), sleeps, tickers=["MSFT"])
-    # since then a dividend: Yahoo's whole adjusted history is 1% lower, and one new day
+    # since then a dividend: Yahoo's whole adjusted history is 1% lower (its Close, only
+    # split-adjusted, stays), and one new day
     after = {d: v * 0.99 for d, v in before.items()} | {"2025-01-14": 108.0}
-    r = refresh(cfg, answering_from_start({"MSFT": after}), sleeps, tickers=["MSFT"])
+
+    def answer(tickers, start):
+        df = yf_frame({"MSFT": {d: v for d, v in after.items() if d >= start}})
+        for d, v in before.items():
+            if pd.Timestamp(d) in df.index:
+                df.loc[pd.Timestamp(d), ("Close", "MSFT")] = v * 1.01
+        return df
+
+    r = refresh(cfg, FakeYahoo(answer), sleeps, tickers=["MSFT"])
     assert r.exit_code == 0 and r.warnings == []
+    # 5 sessions before 2025-01-13 reach back to 2025-01-03 (2025-01-09 was closed): 1 day rescaled
+    assert r.message == "ok: 1 new row, 7 replaced, 1 rescaled (MSFT +1)"
     assert r.merge.per_ticker["MSFT"].factor == pytest.approx(0.99)
     adj = stored(cfg)["adj_close"].tolist()
     assert adj == pytest.approx([v * 0.99 for v in before.values()] + [108.0])
