@@ -108,9 +108,12 @@ def cmd_refresh(args, cfg) -> int:
 
     Example: python -m aiwatch refresh --tickers MSFT QQQ
 
-    Tickers default to every row of data/ticker.csv. Per ticker only the days after the
-    last stored day are asked for (plus that day, as an anchor for re-adjusted histories);
-    a ticker with no stored prices starts at --start. Exit 0: every ticker fetched; 1:
+    Tickers default to every row of data/ticker.csv. Per ticker the days after the last
+    stored day are asked for, plus the 5 sessions before it (the evidence that a history was
+    re-adjusted; at least 3 agreeing days are needed to rescale it); a ticker with no stored
+    prices starts at --start. Bars of a New York session that has not closed yet are left
+    out; a new bar that would move the adjusted close more than 50% in a day is refused with
+    a warning. Exit 0: every ticker fetched; 1:
     none (the reason on one line: offline, rate-limited, unknown ticker; nothing changed);
     3: some, naming the failed tickers. The running app never calls the network.
     """
@@ -126,6 +129,8 @@ def cmd_refresh(args, cfg) -> int:
             _err(f"error: --start {args.start!r} is not a date as YYYY-MM-DD")
             return EXIT_USAGE
     result = market.refresh(cfg, tickers=args.tickers, start=start)
+    for n in result.notes:
+        _err(f"note: {n}")
     for w in result.warnings:
         _err(f"warning: {w}")
     if result.exit_code == EXIT_FAIL:

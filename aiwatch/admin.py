@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import importlib
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -38,15 +37,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store
+from . import atomic, store
 from .config import Config
 from .load import TABLES, Problem, TableSpec, load_all, parse_table
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the curated files are tens of kB; 2 MiB leaves room
-HISTORY_DIR = "history"             # under data/: kept versions, one folder per table
+HISTORY_DIR = store.HISTORY_DIR     # under data/: kept versions, one folder per table
 VERSION_RE = re.compile(r"^\d{8}T\d{12}Z(-\d{1,3})?$")  # 20250301T120000123456Z[-1]
 # Store tables that are bookkeeping, not data: left out of the Data page's table list.
-INTERNAL_TABLES = ("build_info", "refresh_log")
+INTERNAL_TABLES = ("build_info", "refresh_log", store.FINGERPRINT_TABLE)
 INTERNAL_PREFIXES = ("prev_",)  # the previous build's facts, kept for "what changed"
 
 
@@ -296,32 +295,19 @@ def apply(cfg: Config, token: str | None, plan: ChangePlan) -> ApplyResult:
     if not plan.ok:
         raise ValueError(f"{spec.file_name} has {len(plan.problems)} problem(s); nothing was changed")
     live = cfg.data_dir / spec.file_name
-    pid = os.getpid()
-    tmp = live.with_name(f".{live.name}.{pid}.tmp")
-    backup = live.with_name(f".{live.name}.{pid}.bak")
     with store.build_lock(cfg):
         current = live.read_bytes() if live.exists() else None
         if _sha(current) != plan.base_sha256:
-            raise Conflict(f"{cfg.data_dir.name}/{spec.file_name} changed since this preview was made; "
-                           "nothing was changed. Look at the new preview and confirm again.")
+            raise Conflict(f"{cfg.data_dir.name}/{spec.file_name} changed since your preview (another admin "
+                           "applied a change, or the file was edited); nothing was changed. Look again: "
+                           "the preview now compares your file with the current one.")
         kept, made_dirs = None, []
         try:
             if current is not None:
                 kept, made_dirs = _keep_version(cfg, spec.name, live)
-                _link_or_copy(live, backup)
-            with open(tmp, "w", encoding="utf-8", newline="") as f:
-                f.write(plan.text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, live)
-            try:
+            # the new file is swapped in; a failing build puts the previous one back (same bytes, mtime)
+            with atomic.replacing(live, atomic.text_writer(plan.text)):
                 built = store.build(cfg, action="build")
-            except BaseException:
-                if current is not None:
-                    os.replace(backup, live)  # the very same file: same bytes, same mtime
-                else:
-                    live.unlink(missing_ok=True)
-                raise
         except BaseException as e:
             if kept is not None:
                 kept.unlink(missing_ok=True)
@@ -332,9 +318,6 @@ def apply(cfg: Config, token: str | None, plan: ChangePlan) -> ApplyResult:
                             f"{spec.file_name} ({plan.origin}): {type(e).__name__}: {_first_line(e)}; "
                             f"{cfg.data_dir.name}/{spec.file_name} and the store were left as they were")
             raise
-        finally:
-            tmp.unlink(missing_ok=True)
-            backup.unlink(missing_ok=True)
     where = f"; previous version kept as {kept.relative_to(cfg.data_dir)}" if kept else ""
     message = f"{spec.file_name} ({plan.origin}): {plan.summary()}{where}"
     store.log_event(cfg, plan.action, "ok", message)
@@ -346,14 +329,6 @@ def _first_line(e: BaseException) -> str:
     if problems:
         return f"{len(problems)} problem(s); first: {problems[0]}"
     return (str(e).splitlines() or [""])[0]
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    dst.unlink(missing_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 def _keep_version(cfg: Config, table: str, live: Path) -> tuple[Path, list[Path]]:

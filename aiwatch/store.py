@@ -9,7 +9,9 @@ still hold the old file keep reading it; new connections see the new one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -22,10 +24,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from . import atomic
 from .config import Config
 from .load import TABLES, Problem, ValidationFailed, load_all
 
 SCHEMA = Path(__file__).with_name("schema.sql")
+HISTORY_DIR = "history"  # under data/: kept versions of the curated files (admin), never read by a build
 PRICE_SNAPSHOT = "prices.csv"
 PRICE_COLUMNS = {
     "ticker": "VARCHAR", "date": "DATE", "open": "DOUBLE", "high": "DOUBLE", "low": "DOUBLE",
@@ -36,8 +40,8 @@ PRICE_COLUMNS = {
 Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
-    pass
+def quiet(_: str) -> None:
+    """A ``Progress`` that says nothing."""
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _check_price_snapshot(cfg: Config) -> list[Problem]:
         return []
     con = duckdb.connect()
     try:
-        _read_prices(con, path)
+        read_prices(con, path)
     except duckdb.Error as e:
         return [Problem(f"{cfg.data_dir.name}/market/{PRICE_SNAPSHOT}", None, None, None,
                         f"a valid price snapshot ({str(e).splitlines()[0]})")]
@@ -132,11 +136,12 @@ def _check_price_snapshot(cfg: Config) -> list[Problem]:
     return []
 
 
-def _read_prices(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+def read_prices(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    """The price snapshot CSV as a relation with the snapshot's fixed column types."""
     return con.read_csv(str(path), header=True, columns=PRICE_COLUMNS, auto_detect=False)
 
 
-def build(cfg: Config, progress: Progress = _quiet, action: str = "build") -> BuildResult:
+def build(cfg: Config, progress: Progress = quiet, action: str = "build") -> BuildResult:
     """Validate data/, build a fresh store beside the live one, check it, swap it in.
 
     On any failure the live store is untouched and ``ValidationFailed`` (bad data)
@@ -146,44 +151,62 @@ def build(cfg: Config, progress: Progress = _quiet, action: str = "build") -> Bu
         raise RuntimeError(f"build writes a local DuckDB file; {cfg.db!r} is remote. Build locally "
                            "and upload the file (see README, Scale path).")
     t0 = time.perf_counter()
-    try:
-        with build_lock(cfg):
-            result = _build_locked(cfg, progress, action)
-    except ValidationFailed as e:
-        log_event(cfg, action, "failed", f"{len(e.problems)} problem(s); first: {e.problems[0]}")
-        raise
-    except Exception as e:
-        log_event(cfg, action, "failed", f"{type(e).__name__}: {e}")
-        raise
+    with build_lock(cfg):
+        fingerprint = data_fingerprint(cfg)
+        try:
+            result = _build_locked(cfg, progress, action, fingerprint)
+        except ValidationFailed as e:
+            log_event(cfg, action, "failed", f"{len(e.problems)} problem(s); first: {e.problems[0]}")
+            _remember_failure(cfg, fingerprint, e)
+            raise
+        except Exception as e:
+            log_event(cfg, action, "failed", f"{type(e).__name__}: {e}")
+            _remember_failure(cfg, fingerprint, e)
+            raise
+        _forget_failure(cfg)
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _build_locked(cfg: Config, progress: Progress, action: str) -> BuildResult:
+def _build_locked(cfg: Config, progress: Progress, action: str, fingerprint: str) -> BuildResult:
+    sweep_partials(cfg)
     progress(f"[1/4] validating {cfg.data_dir}")
     frames = check(cfg)
     live = cfg.db_path
-    live.parent.mkdir(parents=True, exist_ok=True)
-    tmp = live.with_name(f".{live.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     built_at = now_utc()
-    try:
+    counts: dict[str, int] = {}
+
+    def write(tmp: Path) -> None:
         progress(f"[2/4] loading tables into {tmp.name}")
-        counts = _write_store(cfg, tmp, frames, built_at, action)
+        counts.update(_write_store(cfg, tmp, frames, built_at, action, fingerprint))
+
+    def verify(tmp: Path) -> None:
         progress("[3/4] checking the new store")
         _verify_store(tmp, counts)
         progress(f"[4/4] swapping it in as {live}")
-        os.replace(tmp, live)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+    # restore=False: the store is only ever replaced whole; nothing runs after the swap
+    with atomic.replacing(live, write, check=verify, sidecars=(".wal",), restore=False):
+        pass
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
     log_event(cfg, action, "ok", detail)
     return BuildResult(path=live, counts=counts, built_at=built_at, seconds=0.0)
 
 
+def sweep_partials(cfg: Config) -> list[Path]:
+    """Remove partial files (``atomic``) left by killed builds, refreshes and uploads.
+
+    Called by every build under the build lock: beside the store, in the state folder, in
+    data/ (uploads) and in data/market/ (the price snapshot). Only files whose owner process is gone are removed.
+    """
+    removed = []
+    for folder in dict.fromkeys((cfg.db_path.parent, cfg.state_dir, cfg.data_dir, cfg.market_dir)):
+        removed += atomic.sweep(folder)
+    return removed
+
+
 def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built_at: datetime,
-                 action: str) -> dict[str, int]:
+                 action: str, fingerprint: str) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
         con.execute(SCHEMA.read_text())
@@ -199,7 +222,7 @@ def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built
             counts[name] = len(df)
         snapshot = cfg.market_dir / PRICE_SNAPSHOT
         if snapshot.exists():
-            _read_prices(con, snapshot).insert_into("price")
+            read_prices(con, snapshot).insert_into("price")
         counts["price"] = con.execute("select count(*) from price").fetchall()[0][0]
         log = read_log(cfg)
         log = pd.concat([pd.DataFrame([{"at": pd.Timestamp(built_at), "action": action,
@@ -212,6 +235,9 @@ def _write_store(cfg: Config, path: Path, frames: dict[str, pd.DataFrame], built
             "union all select max(reported_at) from kpi)").fetchall()[0][0]
         con.execute("insert into build_info values ($at, $dir, $latest)",
                     {"at": built_at, "dir": str(cfg.data_dir), "latest": latest})
+        # what this store was built from (see data_fingerprint); bookkeeping, like build_info
+        con.execute(f"create table {FINGERPRINT_TABLE} (fingerprint varchar not null)")
+        con.execute(f"insert into {FINGERPRINT_TABLE} values ($fp)", {"fp": fingerprint})
         _keep_previous_facts(con, cfg.db_path)
         con.execute("checkpoint")
     finally:
@@ -323,25 +349,135 @@ def open_readonly(cfg: Config) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def data_mtime(cfg: Config) -> float:
-    """Newest modification time of anything under data/ (0 when empty)."""
-    newest = 0.0
-    for p in cfg.data_dir.rglob("*.csv"):
-        if "history" in p.relative_to(cfg.data_dir).parts:
+# --- staleness: a fingerprint of data/, not modification times ---------------------------------
+
+FINGERPRINT_TABLE = "data_fingerprint"  # one row: the fingerprint of what the store was built from
+FAILED_BUILD = "build_failed.json"      # under state_dir: the fingerprint whose build failed, and why
+
+_content_hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}  # path -> (stat key, sha256)
+
+
+def _content_hash(path: Path) -> str:
+    """sha256 of a file's bytes, re-read only when its size, mtime, ctime or inode change."""
+    st = path.stat()
+    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    known = _content_hashes.get(str(path))
+    if known is not None and known[0] == key:
+        return known[1]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    _content_hashes[str(path)] = (key, h.hexdigest())
+    return h.hexdigest()
+
+
+def data_files(cfg: Config) -> list[Path]:
+    """What a build reads: every CSV under data/ (kept versions under history/ excluded)."""
+    files = [p for p in cfg.data_dir.rglob("*.csv")
+             if HISTORY_DIR not in p.relative_to(cfg.data_dir).parts and p.is_file()]
+    return sorted(files)
+
+
+def data_fingerprint(cfg: Config) -> str:
+    """sha256 over the names, sizes and content hashes of what a build reads (data/ and the schema).
+
+    A file's time stamps play no part: touching a file, or a clock in the future, changes
+    nothing; editing a byte does. Content hashes are remembered per file while its stat is
+    unchanged, so asking on every page view costs a few ``stat`` calls.
+    """
+    h = hashlib.sha256()
+    entries = [(p.relative_to(cfg.data_dir).as_posix(), p) for p in data_files(cfg)]
+    entries.append(("<schema.sql>", SCHEMA))
+    for name, path in entries:
+        try:
+            size, digest = path.stat().st_size, _content_hash(path)
+        except FileNotFoundError:  # removed while we looked: part of the next fingerprint
             continue
-        newest = max(newest, p.stat().st_mtime)
-    return newest
+        h.update(f"{name}\0{size}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+_store_fingerprints: dict[str, tuple[tuple[int, int], str | None]] = {}  # db -> (identity, fingerprint)
+
+
+def store_fingerprint(cfg: Config) -> str | None:
+    """The fingerprint the live store was built from (None: missing, unreadable, or older code)."""
+    ident = store_identity(cfg)
+    if ident is None:
+        return None
+    known = _store_fingerprints.get(cfg.db)
+    if known is not None and known[0] == ident:
+        return known[1]
+    fingerprint = None
+    try:
+        con = open_readonly(cfg)
+        try:
+            fingerprint = con.execute(f"select max(fingerprint) from {FINGERPRINT_TABLE}").fetchall()[0][0]
+        finally:
+            con.close()
+    except duckdb.Error:
+        fingerprint = None
+    _store_fingerprints[cfg.db] = (ident, fingerprint)
+    return fingerprint
+
+
+def _remember_failure(cfg: Config, fingerprint: str, error: BaseException) -> None:
+    entry = {"fingerprint": fingerprint, "at": now_utc().isoformat(timespec="seconds"),
+             "kind": type(error).__name__}
+    if isinstance(error, ValidationFailed):
+        entry["problems"] = [dataclasses.asdict(p) for p in error.problems]
+    else:
+        entry["message"] = f"{type(error).__name__}: {error}"
+    with contextlib.suppress(OSError):  # remembering is an optimisation; never mask the failure
+        atomic_path = cfg.state_dir / FAILED_BUILD
+        with atomic.replacing(atomic_path, atomic.text_writer(json.dumps(entry)), restore=False):
+            pass
+
+
+def _forget_failure(cfg: Config) -> None:
+    with contextlib.suppress(OSError):
+        (cfg.state_dir / FAILED_BUILD).unlink(missing_ok=True)
+
+
+class BuildFailed(RuntimeError):
+    """A remembered build failure (not data problems) for data/ as it is now."""
+
+
+def build_failure(cfg: Config) -> dict | None:
+    """The remembered failed build, when data/ is still exactly what it failed on; else None.
+
+    Keys: ``fingerprint``, ``at`` (UTC, ISO), ``kind``, and ``problems`` (validation) or
+    ``message`` (anything else).
+    """
+    try:
+        entry = json.loads((cfg.state_dir / FAILED_BUILD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("fingerprint") != data_fingerprint(cfg):
+        return None
+    return entry
+
+
+def _failure_error(entry: dict) -> Exception:
+    if "problems" in entry:
+        with contextlib.suppress(TypeError, KeyError):
+            return ValidationFailed([Problem(**p) for p in entry["problems"]])
+    return BuildFailed(f"{entry.get('message', 'the last build failed')} (at {entry.get('at')} UTC; "
+                       "not retried until data/ changes, or run `python -m aiwatch build`)")
 
 
 def needs_build(cfg: Config) -> bool:
-    """True when the store is missing, unreadable, or older than the data it is built from."""
+    """True when the store is missing, unreadable, or built from other data than data/ holds now.
+
+    "Other data" is decided by ``data_fingerprint`` (names, sizes, content), never by
+    modification times.
+    """
     if not cfg.db_is_local:
         return False
-    try:
-        built = cfg.db_path.stat().st_mtime
-    except FileNotFoundError:
+    if store_identity(cfg) is None:
         return True
-    if data_mtime(cfg) > built or SCHEMA.stat().st_mtime > built:  # new data, or new tables/macros
+    if store_fingerprint(cfg) != data_fingerprint(cfg):
         return True
     return not _verified_readable(cfg)
 
@@ -383,14 +519,22 @@ def _complete(cfg: Config) -> bool:
     return cfg.db_path.stat().st_size >= blocks * block_size
 
 
-def ensure_built(cfg: Config, progress: Progress = _quiet) -> BuildResult | None:
-    """Build when needed (missing, stale, or corrupt store); otherwise do nothing."""
+def ensure_built(cfg: Config, progress: Progress = quiet) -> BuildResult | None:
+    """Build when needed (missing, stale, or corrupt store); otherwise do nothing.
+
+    A build that failed is not tried again (nor logged again) until data/ changes: the
+    remembered failure is raised instead (``ValidationFailed`` with its problems, or
+    ``BuildFailed``). ``build`` itself, as the CLI runs it, always tries.
+    """
     if not needs_build(cfg) and _readable(cfg):
         return None
     with build_lock(cfg):
         pass  # wait for a build that another process may be running
     if not needs_build(cfg) and _readable(cfg):
         return None
+    failure = build_failure(cfg)
+    if failure is not None:
+        raise _failure_error(failure)
     return build(cfg, progress, action="auto-build")
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 from aiwatch import admin, store, ui
 from aiwatch.export import to_safe_csv
 from aiwatch.load import TABLES, ValidationFailed
+from aiwatch.text import esc
 
 ui.use_app_navigation()
 
@@ -32,8 +33,31 @@ def problems_table(problems) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
 
 
+def held_plan(key: str, source: tuple, prepare) -> admin.ChangePlan:
+    """The preview of ``source`` (an uploaded file, a kept version), computed once per session.
+
+    Apply must act on exactly the preview the admin read: its ``base_sha256`` is the live
+    file it was computed against, and ``admin.apply`` refuses when the file differs now. So
+    the plan is kept in the session and never recomputed during the click.
+    """
+    slot = f"_admin_plan_{key}"
+    held = st.session_state.get(slot)
+    if held is None or held[0] != source:
+        held = (source, prepare())
+        st.session_state[slot] = held
+    return held[1]
+
+
+def forget_plans() -> None:
+    for key in ("upload", "rollback"):
+        st.session_state.pop(f"_admin_plan_{key}", None)
+
+
 def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
     """Validation report, then the change as tables, then the confirm button."""
+    conflict = st.session_state.pop(f"_admin_conflict_{key}", None)
+    if conflict:
+        st.warning(esc(conflict), icon=":material/sync_problem:")
     file_name = TABLES[plan.table].file_name
     if plan.problems:
         st.error(f"This {file_name} cannot be used: {len(plan.problems)} problem(s). Nothing was "
@@ -63,12 +87,15 @@ def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
             st.error(f"The store could not be built with this file, so nothing was changed "
                      f"({len(e.problems)} problem(s)):", icon=":material/error:")
             problems_table(e.problems)
-        except admin.Conflict as e:
-            st.warning(str(e), icon=":material/sync_problem:")
+        except admin.Conflict as e:  # look again: the next run previews against the new file
+            st.session_state.pop(f"_admin_plan_{key}", None)
+            st.session_state[f"_admin_conflict_{key}"] = str(e)
+            st.rerun()
         except Exception as e:  # noqa: BLE001 - shown; apply() put everything back
             st.error(f"The change failed ({type(e).__name__}: {e}); data/ and the store were left "
                      "as they were.", icon=":material/error:")
         else:
+            forget_plans()
             st.session_state["_admin_done"] = result.message
             st.session_state["_admin_upload_round"] = st.session_state.get("_admin_upload_round", 0) + 1
             st.rerun()
@@ -113,7 +140,12 @@ st.subheader("Refresh log")
 info = ui.query("data_as_of")
 if not info.empty:
     built = pd.Timestamp(info.iloc[0]["built_at"]).strftime("%Y-%m-%d %H:%M:%S")
-    stale = " data/ has changed since; the next page view rebuilds it." if store.needs_build(cfg) else ""
+    stale = ""
+    if store.needs_build(cfg):
+        failed = store.build_failure(cfg)
+        stale = (" data/ has changed since, and building it failed (see the log below); page views do not "
+                 "retry until data/ changes again." if failed else
+                 " data/ has changed since; the next page view rebuilds it.")
     st.caption(f"The store in use was built {built} UTC from `{cfg.data_dir.name}/`.{stale}")
 log = store.read_log(cfg)
 if log.empty:
@@ -148,8 +180,9 @@ def admin_tools() -> None:
                                   key=f"_admin_upload_{st.session_state.get('_admin_upload_round', 0)}",
                                   max_upload_size=max(1, admin.MAX_UPLOAD_BYTES // 2**20))
         if upload is not None:
-            show_plan(admin.prepare_upload(cfg, token, table, upload.getvalue(), upload.name),
-                      "Apply this change", key="upload")
+            plan = held_plan("upload", (table, upload.file_id, upload.name, upload.size),
+                             lambda: admin.prepare_upload(cfg, token, table, upload.getvalue(), upload.name))
+            show_plan(plan, "Apply this change", key="upload")
 
     with tab_history:
         versions = admin.list_history(cfg)
@@ -171,8 +204,9 @@ def admin_tools() -> None:
                                    key="_admin_rollback_version")
             st.caption("Rolling back is a change like an upload: the current file is kept first, so a "
                        "rollback can itself be rolled back.")
-            show_plan(admin.prepare_rollback(cfg, token, table_rb, version), "Roll back to this version",
-                      key="rollback")
+            plan = held_plan("rollback", (table_rb, version),
+                             lambda: admin.prepare_rollback(cfg, token, table_rb, version))
+            show_plan(plan, "Roll back to this version", key="rollback")
 
     with tab_market:
         if not admin.market_refresh_available():
@@ -199,6 +233,10 @@ def admin_tools() -> None:
                                    icon=":material/warning:")
                     show = {0: st.success, 3: st.warning}.get(getattr(result, "exit_code", 1), st.error)
                     show(getattr(result, "message", str(result)))
+                    for note in getattr(result, "notes", []):
+                        st.info(esc(note), icon=":material/info:")
+                    for warning in getattr(result, "warnings", []):
+                        st.warning(esc(warning), icon=":material/warning:")
 
 
 st.subheader("Change the data")

@@ -325,7 +325,7 @@ def test_apply_refuses_when_the_file_changed_since_the_preview(acfg):
     path = acfg.data_dir / "segment_revenue.csv"
     path.write_bytes(path.read_bytes() + b"\n")  # someone edited data/ meanwhile
     before = snapshot(acfg)
-    with pytest.raises(admin.Conflict, match="changed since this preview"):
+    with pytest.raises(admin.Conflict, match="changed since your preview"):
         admin.apply(acfg, TOKEN, plan)
     assert snapshot(acfg) == before
 

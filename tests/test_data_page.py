@@ -183,6 +183,51 @@ def test_admin_uploads_previews_applies_and_rolls_back(admin_env):
     assert list(log["action"][:2]) == ["rollback", "build"]
 
 
+def one_more_total(cfg, revenue: str) -> bytes:
+    """segment_revenue.csv as it is, plus a FY25 Q3 Total of ``revenue``."""
+    from tests.test_admin import rows, to_bytes
+
+    table = rows(cfg.data_dir / "segment_revenue.csv")
+    new = dict.fromkeys(table[0], "")
+    new.update(fiscal_year="2025", fiscal_quarter="Q3", period_end="2025-03-31", basis="as_reported",
+               segment="Total", revenue_usd_m=revenue, reported_at="2025-04-29",
+               source_url="https://example.test/synthetic/seg/2025q3b")
+    return to_bytes([*table, [new[c] for c in table[0]]])
+
+
+def test_two_admins_one_conflict_the_second_apply_is_refused_and_nothing_is_lost(admin_env):
+    live = admin_env.data_dir / "segment_revenue.csv"
+    a = login(open_page(), TOKEN)
+    b = login(open_page(), TOKEN)
+    for at in (a, b):
+        at.selectbox(key="_admin_upload_table").set_value("segment_revenue").run()
+    # A previews a change (one row added, two changed, four removed)
+    a.get("file_uploader")[0].upload("mine.csv", corrected_segments(admin_env), "text/csv")
+    a.run()
+    assert {m.label: m.value for m in a.metric} == {"Rows added": "1", "Rows changed": "2", "Rows removed": "4"}
+    # meanwhile B adds another row and applies it
+    theirs = one_more_total(admin_env, "600")
+    b.get("file_uploader")[0].upload("theirs.csv", theirs, "text/csv")
+    b.run()
+    b.button(key="_admin_confirm_upload").click().run()
+    assert "Done: segment_revenue.csv (upload of theirs.csv): 1 row(s) added" in texts(b.success)
+    assert live.read_bytes() == theirs
+    # A, still looking at the old preview, clicks Apply: refused, B's row stays
+    a.button(key="_admin_confirm_upload").click().run()
+    assert not a.exception
+    assert "changed since your preview" in texts(a.warning) and "Look again" in texts(a.warning)
+    assert live.read_bytes() == theirs
+    assert "Done:" not in texts(a.success)
+    # ... and A now sees the change against B's file: B's Q3 Total would be replaced (600 -> 500)
+    upload_tab = a.tabs[0]
+    assert {m.label: m.value for m in upload_tab.metric} == {"Rows added": "0", "Rows changed": "3",
+                                                             "Rows removed": "4"}
+    changed = [d.value for d in upload_tab.dataframe if "before" in d.value.columns][0]
+    assert ["600", "500"] in changed[["before", "after"]].values.tolist()
+    log = store.read_log(admin_env)
+    assert list(log["action"][:2]) == ["upload", "build"] and log["outcome"][0] == "ok"
+
+
 @pytest.mark.parametrize("case", ["not utf-8", "wrong header", "bad cell", "segment sums", "duplicate key",
                                   "unknown kpi_id"])
 def test_a_bad_upload_shows_every_problem_and_changes_nothing(admin_env, case):
@@ -210,7 +255,7 @@ def test_market_refresh_from_the_page(admin_env, monkeypatch):
 
     fake = FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 5), "AAPL": days("2025-01-02", 5, 50),
                                "QQQ": None}))
-    monkeypatch.setattr(market, "yfinance_download", fake)
+    monkeypatch.setattr(market.yahoo, "yfinance_download", fake)
     at = login(open_page(), TOKEN)
     at.button(key="_admin_refresh").click().run()
     assert not at.exception

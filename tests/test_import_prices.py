@@ -79,20 +79,22 @@ def test_a_failing_build_restores_the_snapshot(cfg, capsys):
     assert not [p for p in snapshot.parent.iterdir() if p.name != snapshot.name]  # no temp files left
 
 
-def test_newer_file_wins_and_rescales_the_older_history(cfg, capsys):
+def test_newer_file_wins_but_one_overlapping_day_does_not_rescale_the_history(cfg, capsys):
     assert run(cfg, PRICES / "yahoo" / "MSFT.csv") == 0
-    # plain/MSFT.csv overlaps on 2025-01-08 with adjusted close 105.0 (Yahoo said 104.5)
+    # plain/MSFT.csv overlaps on 2025-01-08 only (the last stored day), with adjusted close 105.0
+    # (Yahoo said 104.5): one day is no evidence of a re-adjustment
     assert run(cfg, PRICES / "plain" / "MSFT.csv") == 0
-    assert "2 new rows, 1 replaced, 4 rescaled" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "2 new rows, 1 replaced (MSFT +2)" in out.out and "rescaled" not in out.out
+    assert ("warning: MSFT: the new adjusted closes differ from the stored ones on 2025-01-08 (+0.48%): "
+            "those days are replaced, the rest of the stored history is kept") in out.err
     con = store.open_readonly(cfg)
     rows = con.execute("select strftime(date, '%Y-%m-%d'), close, adj_close from price "
                        "where ticker = 'MSFT' order by date").fetchall()
     con.close()
-    factor = 105.0 / 104.5
-    assert rows[0] == ("2025-01-02", 101.0, pytest.approx(100.5 * factor))  # close as delivered
+    assert rows[:4] == [("2025-01-02", 101.0, 100.5), ("2025-01-03", 102.0, 101.5),  # as stored
+                        ("2025-01-06", 103.0, 102.5), ("2025-01-07", 104.0, 103.5)]
     assert rows[4] == ("2025-01-08", 105.0, 105.0)
-    # the return into the splice day is Yahoo's own: 104.5 / 103.5
-    assert rows[4][2] / rows[3][2] == pytest.approx(104.5 / 103.5)
 
 
 def test_later_files_win_within_one_command(cfg, tmp_path):

@@ -87,18 +87,34 @@ def test_merge_replaces_a_day_whose_values_differ():
 
 
 def test_merge_rescales_history_onto_the_newer_adjustment():
-    # the newer file was adjusted after a dividend: every overlapping day is 2% lower
+    # the newer file was adjusted after a dividend: every overlapping day is 2% lower, and
+    # three of them lie before the last stored day
     days = pd.bdate_range("2025-01-02", periods=6)
     old = bars("MSFT", days, [100, 102, 101, 103, 104, 105])
-    new = bars("MSFT", days[3:], np.array([103, 104, 105]) * 0.98, close=[103, 104, 105])
+    new = bars("MSFT", days[2:], np.array([101, 103, 104, 105]) * 0.98, close=[101, 103, 104, 105])
     r = market.merge(old, new)
     got = r.prices.set_index("date")["adj_close"]
     assert r.per_ticker["MSFT"].factor == pytest.approx(0.98)
-    assert r.per_ticker["MSFT"].rescaled == 3
+    assert r.per_ticker["MSFT"].rescaled == 2
     np.testing.assert_allclose(got.to_numpy(), np.array([100, 102, 101, 103, 104, 105]) * 0.98)
     # daily returns are continuous across the splice, closes as delivered are untouched
-    assert r.prices["close"].tolist()[:3] == [100, 102, 101]
+    assert r.prices["close"].tolist()[:2] == [100, 102]
     assert r.warnings == []
+
+
+def test_merge_does_not_rescale_on_two_days_besides_the_last_one():
+    days = pd.bdate_range("2025-01-02", periods=6)
+    old = bars("MSFT", days, [100, 102, 101, 103, 104, 105])
+    new = bars("MSFT", days[3:], np.array([103, 104, 105]) * 0.98)  # two days + the last stored day
+    r = market.merge(old, new)
+    assert r.per_ticker["MSFT"].factor is None and r.per_ticker["MSFT"].rescaled == 0
+    assert r.prices["adj_close"].tolist()[:3] == [100, 102, 101]  # the stored history is kept
+    assert len(r.warnings) == 1
+    assert r.warnings[0].startswith("MSFT: the new adjusted closes differ from the stored ones by more than "
+                                    "one constant factor (-2.00% at the median of the 2 overlapping day(s) "
+                                    "before the last stored day 2025-01-09, 2 of them agreeing; at least 3 must)")
+    assert "replace the stored ones on 2025-01-07 (-2.00%), 2025-01-08 (-2.00%), 2025-01-09 (-2.00%)" \
+        in r.warnings[0]
 
 
 def test_merge_warns_when_overlap_is_not_one_factor():
@@ -249,3 +265,18 @@ def test_many_problems_are_capped(tmp_path):
     f = parse(write(tmp_path, "MSFT.csv", "date,close\n" + rows))
     assert len(f.problems) == market.MAX_PROBLEMS_PER_FILE + 1
     assert "more problem(s) in this file" in str(f.problems[-1])
+
+
+def test_a_split_between_downloads_rescales_adj_close_and_says_close_is_kept():
+    # a 4-for-1 split since the stored rows were fetched: Yahoo's Close and Adj Close of the
+    # overlapping days are now a quarter of what was stored
+    days = pd.bdate_range("2025-01-02", periods=6)
+    old = bars("MSFT", days, [400, 404, 408, 412, 416, 420], close=[400, 404, 408, 412, 416, 420])
+    quarter = np.array([408, 412, 416, 420]) / 4
+    new = bars("MSFT", days[2:], quarter, close=quarter)
+    r = market.merge(old, new)
+    assert r.per_ticker["MSFT"].factor == pytest.approx(0.25)
+    assert r.prices["adj_close"].tolist() == pytest.approx([100, 101, 102, 103, 104, 105])
+    assert r.prices["close"].tolist()[:2] == [400, 404]  # as delivered, not rewritten
+    assert len(r.warnings) == 1 and r.warnings[0].startswith(
+        "MSFT: the new closes differ from the stored ones by one factor (-75.00%, a split?)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -208,20 +208,117 @@ def test_logged_rate_limit_for_one_ticker_retries_only_that_one(cfg, sleeps):
     assert [c["tickers"] for c in fake.calls] == [["MSFT", "QQQ"], ["QQQ"]] and sleeps == [1.0]
 
 
-def test_incremental_refresh_asks_only_from_the_last_stored_day(cfg, sleeps):
-    refresh(cfg, FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 5), "QQQ": days("2025-01-02", 3, 200)})),
-            sleeps, tickers=["MSFT", "QQQ"])
-    # stored: MSFT to 2025-01-08, QQQ to 2025-01-06; AAPL nothing yet
-    second = FakeYahoo(lambda tickers, start: yf_frame(
-        {t: days(start, 3, {"MSFT": 104, "QQQ": 202, "AAPL": 50}[t]) for t in tickers}))
+def answering_from_start(history: dict[str, dict[str, float]]):
+    """A fake Yahoo holding whole histories, answering each call from its start day on."""
+    def answer(tickers, start):
+        return yf_frame({t: {d: v for d, v in history.get(t, {}).items() if d >= start} or None
+                         for t in tickers})
+    return FakeYahoo(answer)
+
+
+def test_incremental_refresh_asks_from_several_sessions_before_the_last_stored_day(cfg, sleeps):
+    history = {"MSFT": days("2024-12-23", 15), "QQQ": days("2024-12-23", 15, 200), "AAPL": days("2024-12-23", 15, 50)}
+    first = {t: dict(list(v.items())[:n]) for (t, v), n in zip(history.items(), (11, 9, 0))}
+    refresh(cfg, answering_from_start({t: v for t, v in first.items() if v}), sleeps, tickers=["MSFT", "QQQ"])
+    # stored: MSFT to 2025-01-06, QQQ to 2025-01-02; AAPL nothing yet
+    second = answering_from_start(history)
     r = refresh(cfg, second, sleeps)
     assert r.exit_code == 0, r.message
-    # one call per distinct start, oldest first; each stored ticker from its last stored day (the anchor)
+    # one call per distinct start, oldest first; each stored ticker from 5 NYSE sessions before its
+    # last stored day: 2025-01-02 -> 2024-12-24 (New Year's Day skipped), 2025-01-06 -> 2024-12-27
     assert [(c["tickers"], c["start"]) for c in second.calls] == [
-        (["AAPL"], "2019-01-01"), (["QQQ"], "2025-01-06"), (["MSFT"], "2025-01-08")]
+        (["AAPL"], "2019-01-01"), (["QQQ"], "2024-12-24"), (["MSFT"], "2024-12-27")]
     s = stored(cfg)
-    assert s.groupby("ticker").size().to_dict() == {"AAPL": 3, "MSFT": 7, "QQQ": 5}
-    assert r.message == "ok: 7 new rows (AAPL +3, QQQ +2, MSFT +2)"
+    assert s.groupby("ticker").size().to_dict() == {"AAPL": 15, "MSFT": 15, "QQQ": 15}
+    assert r.message == "ok: 25 new rows (AAPL +15, QQQ +6, MSFT +4)"
+    assert r.warnings == [] and r.merge.changed == 0  # the overlapping days agreed exactly
+
+
+def test_a_readjusted_history_is_rescaled_when_enough_days_agree(cfg, sleeps):
+    before = days("2025-01-02", 8)  # 2025-01-02 .. 2025-01-13
+    refresh(cfg, answering_from_start({"MSFT": before}), sleeps, tickers=["MSFT"])
+    # since then a dividend: Yahoo's whole adjusted history is 1% lower (its Close, only
+    # split-adjusted, stays), and one new day
+    after = {d: v * 0.99 for d, v in before.items()} | {"2025-01-14": 108.0}
+
+    def answer(tickers, start):
+        df = yf_frame({"MSFT": {d: v for d, v in after.items() if d >= start}})
+        for d, v in before.items():
+            if pd.Timestamp(d) in df.index:
+                df.loc[pd.Timestamp(d), ("Close", "MSFT")] = v * 1.01
+        return df
+
+    r = refresh(cfg, FakeYahoo(answer), sleeps, tickers=["MSFT"])
+    assert r.exit_code == 0 and r.warnings == []
+    # 5 sessions before 2025-01-13 reach back to 2025-01-03 (2025-01-09 was closed): 1 day rescaled
+    assert r.message == "ok: 1 new row, 7 replaced, 1 rescaled (MSFT +1)"
+    assert r.merge.per_ticker["MSFT"].factor == pytest.approx(0.99)
+    adj = stored(cfg)["adj_close"].tolist()
+    assert adj == pytest.approx([v * 0.99 for v in before.values()] + [108.0])
+
+
+def test_an_intraday_last_day_does_not_rescale_the_history(cfg, sleeps):
+    """Reproduced case 1: the stored last day was an intraday price; the final close is 2% higher."""
+    closes = days("2025-01-02", 8)  # 100 .. 107, the last stored day 2025-01-13
+    intraday = dict(closes) | {"2025-01-13": 107.0 / 1.02}
+    refresh(cfg, answering_from_start({"MSFT": intraday}), sleeps, tickers=["MSFT"])
+    r = refresh(cfg, answering_from_start({"MSFT": closes | {"2025-01-14": 108.0}}), sleeps, tickers=["MSFT"])
+    assert r.exit_code == 0, r.message
+    s = stored(cfg).set_index(stored(cfg)["date"].dt.strftime("%Y-%m-%d"))["adj_close"]
+    # every stored price not contradicted by 3 days is kept; the last day takes the final close
+    assert s.to_dict() == pytest.approx(closes | {"2025-01-14": 108.0})
+    assert s["2025-01-13"] / s["2025-01-10"] - 1 == pytest.approx(107 / 106 - 1)  # the day's true return
+    assert r.merge.per_ticker["MSFT"].factor is None and r.merge.per_ticker["MSFT"].rescaled == 0
+    assert r.warnings == ["MSFT: the new adjusted closes differ from the stored ones on 2025-01-13 (+2.00%): "
+                          "those days are replaced, the rest of the stored history is kept"]
+
+
+def test_one_bad_tick_does_not_rescale_the_history_and_is_refused(cfg, sleeps):
+    """Reproduced case 2: one bad tick, 10x too high, on the last stored day."""
+    closes = days("2025-01-02", 8)
+    refresh(cfg, answering_from_start({"MSFT": closes}), sleeps, tickers=["MSFT"])
+    before = stored(cfg)
+    bad = closes | {"2025-01-13": 1070.0, "2025-01-14": 108.0}
+    r = refresh(cfg, answering_from_start({"MSFT": bad}), sleeps, tickers=["MSFT"])
+    assert r.exit_code == 0, r.message
+    s = stored(cfg)
+    # every stored price is kept as it was; the good new day is added
+    assert s["adj_close"].tolist()[:-1] == before["adj_close"].tolist()
+    assert s["adj_close"].tolist()[-1] == 108.0
+    assert r.merge.per_ticker["MSFT"].factor is None
+    assert r.merge.per_ticker["MSFT"].refused == [date(2025, 1, 13)]
+    assert any(w.startswith("MSFT: refused the new bar(s) of 2025-01-13: with them the adjusted close would "
+                            "move more than 50% in one day") for w in r.warnings), r.warnings
+    assert (s["adj_close"].pct_change().abs().dropna() < 0.5).all()
+    assert "1 refused" in r.message
+
+
+def test_a_new_day_with_a_jump_over_50_percent_is_refused(cfg, sleeps):
+    closes = days("2025-01-02", 8)
+    refresh(cfg, answering_from_start({"MSFT": closes}), sleeps, tickers=["MSFT"])
+    r = refresh(cfg, answering_from_start({"MSFT": closes | {"2025-01-14": 20.0, "2025-01-15": 21.0}}),
+                sleeps, tickers=["MSFT"])
+    assert r.merge.per_ticker["MSFT"].refused == [date(2025, 1, 14), date(2025, 1, 15)]
+    assert stored(cfg)["adj_close"].tolist() == list(closes.values())
+    assert "MSFT: refused the new bar(s) of 2025-01-14, 2025-01-15" in r.warnings[0]
+
+
+def test_a_session_that_has_not_closed_is_not_stored(cfg, sleeps):
+    closes = days("2025-03-03", 5)  # Monday 2025-03-03 .. Friday 2025-03-07
+    during = datetime(2025, 3, 7, 19, 30)  # 14:30 in New York: Friday's session is running
+    r = refresh(cfg, answering_from_start({"MSFT": closes}), sleeps, tickers=["MSFT"], now=during)
+    assert r.exit_code == 0 and r.message == "ok: 4 new rows (MSFT +4)"
+    assert stored(cfg)["date"].max() == pd.Timestamp("2025-03-06")
+    assert r.notes == ["left out the bar(s) of 2025-03-07 (MSFT): that New York session had not closed yet "
+                       "(the last closed session is 2025-03-06); the next refresh fetches them"]
+    after = datetime(2025, 3, 7, 21, 30)  # 16:30 in New York
+    r = refresh(cfg, answering_from_start({"MSFT": closes}), sleeps, tickers=["MSFT"], now=after)
+    assert r.message == "ok: 1 new row (MSFT +1)" and r.notes == []
+    # an early close: the day after Thanksgiving closes at 13:00 New York time
+    early = days("2025-11-24", 5)  # bdate_range includes Thanksgiving itself; Yahoo would not, fine here
+    r = refresh(cfg, answering_from_start({"QQQ": early}), sleeps, tickers=["QQQ"],
+                now=datetime(2025, 11, 28, 18, 30))
+    assert stored(cfg).query("ticker == 'QQQ'")["date"].max() == pd.Timestamp("2025-11-28")
 
 
 def test_nothing_new_yet_is_not_a_failure(cfg, sleeps):
@@ -232,14 +329,30 @@ def test_nothing_new_yet_is_not_a_failure(cfg, sleeps):
     assert untouched(cfg) == before  # not even rewritten
 
 
-def test_anchor_day_rescales_a_readjusted_history(cfg, sleeps):
-    refresh(cfg, FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 3)})), sleeps, tickers=["MSFT"])
-    # since then a dividend: Yahoo's adjusted close of the anchor day is now 1% lower
-    r = refresh(cfg, FakeYahoo(yf_frame({"MSFT": {"2025-01-06": 102 * 0.99, "2025-01-07": 103.0}})),
-                sleeps, tickers=["MSFT"])
-    assert r.exit_code == 0
-    adj = stored(cfg)["adj_close"].tolist()
-    assert adj == pytest.approx([100 * 0.99, 101 * 0.99, 102 * 0.99, 103.0])
+def test_a_nat_in_the_index_drops_that_row_with_a_note(cfg, sleeps):
+    df = yf_frame({"MSFT": days("2025-01-02", 3), "QQQ": days("2025-01-02", 3, 200)})
+    df.index = pd.DatetimeIndex([df.index[0], pd.NaT, df.index[2]], name="Date")
+    r = refresh(cfg, FakeYahoo(df), sleeps, tickers=["MSFT", "QQQ"])
+    assert r.exit_code == 0, r.message
+    assert r.message == "ok: 4 new rows (MSFT +2, QQQ +2)"
+    assert r.notes == ["MSFT: dropped 1 downloaded bar(s) without a date (NaT in yfinance's index)",
+                       "QQQ: dropped 1 downloaded bar(s) without a date (NaT in yfinance's index)"]
+    assert stored(cfg)["date"].notna().all()
+
+
+def test_duplicate_dates_with_different_bars_fail_that_ticker(cfg, sleeps):
+    df = yf_frame({"MSFT": days("2025-01-02", 3), "QQQ": days("2025-01-02", 3, 200)})
+    df = pd.concat([df, df.iloc[[1]]])  # 2025-01-03 twice ...
+    df.iloc[-1, df.columns.get_loc(("Close", "MSFT"))] = 999.0  # ... for MSFT with another close
+    r = refresh(cfg, FakeYahoo(df), sleeps, tickers=["MSFT", "QQQ"])
+    assert r.exit_code == 3
+    assert r.failed == {"MSFT": "bad download: the download holds different bars for the same day on "
+                                "2025-01-03; nothing of this ticker was stored"}
+    assert r.message.startswith("partial: 3 new rows (QQQ +3); failed: MSFT (bad download: ")
+    assert set(stored(cfg)["ticker"]) == {"QQQ"}  # QQQ's identical duplicate was kept once
+    # alone, the ticker's failure is the whole refresh's: nothing changed
+    r = refresh(cfg, FakeYahoo(df), sleeps, tickers=["MSFT"])
+    assert r.exit_code == 1 and "MSFT" in r.message and "different bars for the same day" in r.message
 
 
 def test_no_tickers_and_bad_tickers(cfg, sleeps, tmp_path):
@@ -283,7 +396,7 @@ def test_progress_bar_on_a_terminal():
 
 def test_cli_exit_codes(cfg, monkeypatch, capsys):
     fake = FakeYahoo(yf_frame({"MSFT": days("2025-01-02", 3), "AAPL": None}))
-    monkeypatch.setattr(market, "yfinance_download", fake)
+    monkeypatch.setattr(market.yahoo, "yfinance_download", fake)
     args = ["refresh", "--tickers", "MSFT", "AAPL", "--data-dir", str(cfg.data_dir), "--db", cfg.db]
     assert main(args) == 3
     out = capsys.readouterr()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import duckdb
 import pytest
@@ -100,3 +102,55 @@ def test_refresh_log_records_builds(built):
     log = store.read_log(built)
     assert list(log["outcome"][:2]) == ["failed", "ok"]
     assert "kpi.csv line 2" in log["detail"][0]
+
+
+# --- staleness by fingerprint, not by modification time ----------------------------------------------
+
+def builds(cfg) -> list[str]:
+    log = store.read_log(cfg)
+    return [f"{a} {o}" for a, o in zip(log["action"], log["outcome"]) if a in ("build", "auto-build")]
+
+
+def test_a_file_with_a_future_mtime_does_not_rebuild_on_every_view(built):
+    future = time.time() + 10 * 365 * 86400
+    os.utime(built.data_dir / "kpi.csv", (future, future))
+    for _ in range(4):  # four page views
+        assert not store.needs_build(built)
+        assert store.ensure_built(built) is None
+    assert builds(built) == ["build ok"]
+
+
+def test_a_changed_byte_rebuilds_even_when_the_mtime_is_put_back(built):
+    path = built.data_dir / "kpi.csv"
+    st = path.stat()
+    edit_csv(path, 2, "value", "12345")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert store.needs_build(built)
+    assert store.ensure_built(built) is not None
+    assert not store.needs_build(built)
+
+
+def test_a_failing_data_folder_logs_one_failure_not_one_per_view(built):
+    edit_csv(built.data_dir / "kpi.csv", 2, "value", "x")
+    for _ in range(4):  # every page view asks; only the first one builds
+        assert store.needs_build(built)
+        with pytest.raises(ValidationFailed) as e:
+            store.ensure_built(built)
+        assert "kpi.csv line 2, column value: 'x'" in str(e.value)
+    assert builds(built) == ["auto-build failed", "build ok"]
+    # the explicit CLI build always tries (and logs)
+    with pytest.raises(ValidationFailed):
+        store.build(built)
+    assert builds(built)[0] == "build failed"
+    # once the data change, the next view builds again
+    edit_csv(built.data_dir / "kpi.csv", 2, "value", "7")
+    assert store.ensure_built(built) is not None
+    assert store.build_failure(built) is None and not store.needs_build(built)
+
+
+def test_the_store_records_the_fingerprint_of_what_it_was_built_from(built):
+    assert store.store_fingerprint(built) == store.data_fingerprint(built)
+    (built.data_dir / "extra.csv").write_text("a\n1\n")  # a new file is a change, too
+    assert store.needs_build(built)
+    (built.data_dir / "extra.csv").unlink()
+    assert not store.needs_build(built)
