@@ -17,6 +17,7 @@ st.caption("Revenue by reporting segment per fiscal quarter (Microsoft's fiscal 
 basis = st.segmented_control("Basis", options=list(BASIS_LABELS), format_func=BASIS_LABELS.get,
                              default="as_reported", key="basis", required=True, bind="query-params")
 as_of = ui.as_of()
+ui.results_notice()
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

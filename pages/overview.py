@@ -27,6 +27,7 @@ st.title("Overview")
 notice = as_of_notice(as_of, ui.LATEST)
 if notice:
     st.info(notice, icon=":material/history:")
+ui.results_notice()
 
 thesis = ui.query("overview_thesis")
 if thesis.empty:

@@ -23,6 +23,8 @@ from .widgets import (
     empty_state,
     indicator_header,
     kpi_cards,
+    price_status,
+    results_notice,
     scorecard_box,
     sidebar_header,
     sidebar_status,
@@ -32,7 +34,7 @@ from .widgets import (
 __all__ = [
     "AS_OF_KEY", "LATEST", "TOTAL", "LinkCheck", "Section", "Source", "View", "admin_config", "admin_login", "admin_token",
     "as_of", "as_of_control", "config", "download", "empty_state", "ensure_store", "identity", "indicator_for_page",
-    "indicator_header", "kpi_cards", "link_check_finish", "link_check_start", "pages", "query", "render_page",
+    "indicator_header", "kpi_cards", "link_check_finish", "link_check_start", "pages", "price_status", "query", "render_page", "results_notice",
     "run_page", "scorecard_box", "share_this_view", "sidebar_header", "sidebar_status", "sources_expander", "sources_table",
     "store_key", "use_app_navigation", "view_state",
 ]

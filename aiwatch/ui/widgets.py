@@ -56,9 +56,14 @@ def sources_table(df: pd.DataFrame, columns: list[str], key: str | None = None, 
                   labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The data behind a view, with clickable sources and (given a ``key``) a safe CSV download.
 
-    Returns the table as shown (for a download drawn apart from it)."""
+    Returns the table as shown (for a download drawn apart from it). The kind of each source
+    (filing, company, press, measurement, copy) stands beside its link."""
+    if url_column in columns and "source_kind" in df.columns and "source_kind" not in columns:
+        at = columns.index(url_column)
+        columns = [*columns[:at], "source_kind", *columns[at:]]
     shown = df[columns]
-    config = {url_column: st.column_config.LinkColumn("Source", display_text="open source")}
+    config = {url_column: st.column_config.LinkColumn("Source", display_text="open source"),
+              "source_kind": st.column_config.Column("Kind of source")}
     for col, label in (labels or {}).items():
         config.setdefault(col, st.column_config.Column(label))
     st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
@@ -86,10 +91,39 @@ def sidebar_status() -> None:
             # point in time: say so, and do not reveal what was published later
             st.caption(f"Showing only what was published by **{as_of():%Y-%m-%d}** · store built "
                        f"{built} UTC")
-            return
-        latest = row["latest_reported"]
-        latest_txt = pd.Timestamp(latest).strftime("%Y-%m-%d") if pd.notna(latest) else "—"
-        st.caption(f"Data published up to **{latest_txt}** · store built {built} UTC")
+        else:
+            latest = row["latest_reported"]
+            latest_txt = pd.Timestamp(latest).strftime("%Y-%m-%d") if pd.notna(latest) else "—"
+            st.caption(f"Data published up to **{latest_txt}** · store built {built} UTC")
+    price_status()
+
+
+def price_status() -> None:
+    """The last stored trading day and how far it is behind the market calendar (sidebar)."""
+    from datetime import datetime, timezone
+
+    from ..freshness import price_lag
+
+    chosen = None if as_of() == LATEST else as_of()
+    info = query("price_freshness", as_of=as_of())
+    last = info.iloc[0]["last_date"] if not info.empty else None
+    lag = price_lag(last, chosen, datetime.now(timezone.utc))
+    with st.sidebar:
+        if lag is None:
+            st.caption("No market prices are stored" + ("" if chosen is None else f" by {chosen:%Y-%m-%d}") + ".")
+        else:
+            st.caption(lag.text(chosen) + ".")
+
+
+def results_notice() -> None:
+    """On the Overview and Financials: the next quarterly results, once overdue and not in the data."""
+    from ..freshness import overdue_results
+
+    chosen = as_of() != LATEST
+    on = as_of() if chosen else date.today()
+    notice = overdue_results(query("results_calendar", as_of=on), on, point_in_time=chosen)
+    if notice:
+        st.warning(notice, icon=":material/event_busy:")
 
 
 # --- watch-indicator pages: the parts every one of them opens with ----------------------------
