@@ -5,7 +5,7 @@ indicator. Every data string goes through aiwatch.text (escaped; links from safe
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pandas as pd
 import streamlit as st
@@ -100,14 +100,14 @@ def sidebar_status() -> None:
 
 def price_status() -> None:
     """The last stored trading day and how far it is behind the market calendar (sidebar)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ..freshness import price_lag
 
     chosen = None if as_of() == LATEST else as_of()
     info = query("price_freshness", as_of=as_of())
     last = info.iloc[0]["last_date"] if not info.empty else None
-    lag = price_lag(last, chosen, datetime.now(timezone.utc))
+    lag = price_lag(last, chosen, datetime.now(UTC))
     with st.sidebar:
         if lag is None:
             st.caption("No market prices are stored" + ("" if chosen is None else f" by {chosen:%Y-%m-%d}") + ".")
