@@ -6,7 +6,7 @@ import streamlit as st
 from aiwatch import admin, store, ui
 from aiwatch.export import to_safe_csv
 from aiwatch.load import TABLES, ValidationFailed
-from aiwatch.text import esc
+from aiwatch.text import code, esc
 
 ui.use_app_navigation()
 
@@ -92,7 +92,7 @@ def show_plan(plan: admin.ChangePlan, confirm: str, key: str) -> None:
             st.session_state[f"_admin_conflict_{key}"] = str(e)
             st.rerun()
         except Exception as e:  # noqa: BLE001 - shown; apply() put everything back
-            st.error(f"The change failed ({type(e).__name__}: {e}); data/ and the store were left "
+            st.error(f"The change failed ({type(e).__name__}: {code(e)}); data/ and the store were left "
                      "as they were.", icon=":material/error:")
         else:
             forget_plans()
@@ -146,7 +146,7 @@ if not info.empty:
         stale = (" data/ has changed since, and building it failed (see the log below); page views do not "
                  "retry until data/ changes again." if failed else
                  " data/ has changed since; the next page view rebuilds it.")
-    st.caption(f"The store in use was built {built} UTC from `{cfg.data_dir.name}/`.{stale}")
+    st.caption(f"The store in use was built {built} UTC from {code(cfg.data_dir.name + '/')}.{stale}")
 log = store.read_log(cfg)
 if log.empty:
     ui.empty_state("nothing has been built or refreshed yet.")
@@ -164,7 +164,7 @@ else:
 def admin_tools() -> None:
     done = st.session_state.pop("_admin_done", None)
     if done:
-        st.success(f"Done: {done}. The store was rebuilt; every page shows the new data.",
+        st.success(f"Done: {esc(done)}. The store was rebuilt; every page shows the new data.",
                    icon=":material/task_alt:")
 
     tab_upload, tab_history, tab_market = st.tabs(["Upload a CSV", "History and rollback", "Market prices"])
@@ -223,16 +223,16 @@ def admin_tools() -> None:
                 try:
                     result = admin.refresh_market(cfg, token, on_progress)
                 except Exception as e:  # noqa: BLE001 - shown; the refresh keeps the old data on failure
-                    st.error(f"The refresh failed ({type(e).__name__}: {e}); the old prices are kept.",
+                    st.error(f"The refresh failed ({type(e).__name__}: {code(e)}); the old prices are kept.",
                              icon=":material/error:")
                 else:
                     bar.progress(1.0, text="Finished")
                     failed = getattr(result, "failed", {}) or {}
                     if failed:
-                        st.warning("Failed tickers: " + ", ".join(f"{t} ({why})" for t, why in failed.items()),
+                        st.warning("Failed tickers: " + esc(", ".join(f"{t} ({why})" for t, why in failed.items())),
                                    icon=":material/warning:")
                     show = {0: st.success, 3: st.warning}.get(getattr(result, "exit_code", 1), st.error)
-                    show(getattr(result, "message", str(result)))
+                    show(esc(getattr(result, "message", str(result))))
                     for note in getattr(result, "notes", []):
                         st.info(esc(note), icon=":material/info:")
                     for warning in getattr(result, "warnings", []):

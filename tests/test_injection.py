@@ -65,3 +65,26 @@ def test_hostile_text_in_data_is_shown_as_text(tmp_path, monkeypatch, page):
     assert any("pixel" in t for t in texts) or page in ("market", "data", "financials"), page
     bad = [(p.pattern, t) for t in texts for p in DANGER if p.search(t)]
     assert bad == [], bad[:5]
+
+
+@pytest.mark.parametrize("page", ["", "financials", "data"])
+@pytest.mark.parametrize("first_build_ok", [True, False])
+def test_errors_quoting_hostile_values_are_shown_as_text(tmp_path, monkeypatch, page, first_build_ok):
+    """A crafted cell that breaks the build is quoted in errors as text, never as Markdown."""
+    from aiwatch import store
+
+    cfg = make_indicator_cfg(tmp_path)
+    if first_build_ok:
+        store.build(cfg)  # a last good build: the pages warn and keep serving it
+    edit_csv(cfg.data_dir / "ticker.csv", 2, "role", PIXEL)
+    edit_csv(cfg.data_dir / "kpi.csv", 2, "value", LINK)
+    use_env(monkeypatch, cfg)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    if first_build_ok:
+        go_to(at, page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = markdown_strings(at)
+    assert any("problem" in t for t in texts), texts[:5]
+    bad = [(p.pattern, t) for t in texts for p in DANGER if p.search(t)]
+    assert bad == [], bad[:5]
