@@ -7,7 +7,7 @@ PORT   ?= 8501
 .PHONY: run test check build bench lint clean
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.dev
 	scripts/ensure-chromium.sh
