@@ -155,8 +155,8 @@ def parse(raw: list[tuple[str, str]], allowed: tuple[str, ...],
             raise bad_param(name[:40], None, "no such parameter here; this endpoint takes "
                             + ", ".join(allowed))
         if name in seen:
-            raise bad_param(name, value, "the parameter once (for several values, separate them "
-                                         "with commas)" if PARAMS[name].kind.endswith("list")
+            raise bad_param(name, value, "the parameter once (for several values, separate "
+                                         "them by commas)" if PARAMS[name].kind.endswith("list")
                             else "the parameter once")
         if len(value) > MAX_VALUE_CHARS:
             raise bad_param(name, value, f"at most {MAX_VALUE_CHARS} characters")

@@ -15,6 +15,7 @@ fact (a shared link with ``as_of`` = the day it was published), rel=related to t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -52,30 +53,26 @@ def _utc(d) -> datetime:
 
 # --- scorecard status changes between builds ------------------------------------------------------
 
-# The facts a build copies into prev_* (store.PREVIOUS_FACT_TABLES): the previous scorecard
-# reads those; everything else (rules, stages, catalog) is the current build's.
-PREVIOUS_FACTS = {"segment_revenue": "prev_segment_revenue", "kpi": "prev_kpi",
-                  "milestone": "prev_milestone", "leaderboard": "prev_leaderboard"}
-CURRENT = ("indicator", "kpi_catalog", "indicator_rule", "milestone_stage", "ticker", "thesis")
+PREVIOUS_FACTS = Path(__file__).with_name("previous_facts.sql")
+# From schema.sql, what the query needs besides tables: its macros and the milestone_known view.
+SCHEMA_HELPERS = re.compile(r"^\s*create\s+(macro|view\s+milestone_known)\b", re.IGNORECASE)
 
 
 def _previous_scorecard(db_path: str) -> pd.DataFrame:
     """queries/scorecard_rules.sql on the previous build's facts (latest, no as-of date).
 
-    A scratch in-memory database attaches the store read-only and defines views named like the
-    store's tables over its prev_* copies, plus the schema's macros and the milestone_known
-    view: the query file runs unchanged.
+    A scratch in-memory database attaches the store read-only, defines views named like the
+    store's tables over its prev_* copies (aiwatch/previous_facts.sql), plus the schema's macros
+    and milestone_known view: the query file runs unchanged.
     """
     con = duckdb.connect(":memory:")
     try:
         con.execute("attach $path as store (read_only)", {"path": db_path})
-        for name, source in {**PREVIOUS_FACTS, **{t: t for t in CURRENT}}.items():
-            con.execute(f"create view {name} as select * from store.main.{source}")  # names: constants above
+        for stmt in duckdb.extract_statements(PREVIOUS_FACTS.read_text(encoding="utf-8")):
+            con.execute(stmt.query)
         for stmt in duckdb.extract_statements(SCHEMA.read_text(encoding="utf-8")):
-            text = stmt.query.strip()
-            low = text.lower()
-            if low.startswith("create macro") or low.startswith("create view milestone_known"):
-                con.execute(text)
+            if SCHEMA_HELPERS.match(stmt.query):
+                con.execute(stmt.query)
         return queries.run(con, "scorecard_rules", as_of=LATEST)
     finally:
         con.close()
@@ -115,8 +112,8 @@ def status_changes(con, db_path: str | None) -> list[dict]:
             "indicator_name": first["indicator_name"],
             "published_at": pd.Timestamp(built_at).to_pydatetime(),
             "title": f"{first['indicator_name']}: {old} → {new}",
-            "summary": (f"The scorecard status of {first['indicator_name']} changed from {old} to {new} "
-                        f"with the build of {pd.Timestamp(built_at):%Y-%m-%d %H:%M} UTC (previous build "
+            "summary": (f"The scorecard status of {first['indicator_name']} changed from {old} to {new} by "
+                        f"the build of {pd.Timestamp(built_at):%Y-%m-%d %H:%M} UTC (previous build "
                         f"{pd.Timestamp(previous_built_at):%Y-%m-%d %H:%M} UTC). " + " ".join(
                             f"{r}." for r in rules)),
             "source_url": sources[0] if sources else None,
