@@ -11,6 +11,7 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	scripts/ensure-chromium.sh
+	scripts/ensure-poppler.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
