@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from . import charts, queries, store
+from . import chart_images, charts, queries, store
 from .config import Config, load_config
 
 LATEST = date(9999, 12, 31)
@@ -122,7 +122,7 @@ def chart_specs(content: Content) -> list[tuple[str, dict]]:
             layer.pop("height", None)
             layer.pop("width", None)
         spec.update(width=170, height=90, background="white",
-                    config={**spec.get("config", {}), "font": "Bitstream Vera Sans",
+                    config={**spec.get("config", {}), "font": chart_images.FONT,
                             "axis": {"labelFontSize": 8, "titleFontSize": 8},
                             "text": {"fontSize": 8}, "view": {"stroke": None}})
         out.append((rows["label"].iloc[0], spec))
@@ -131,19 +131,9 @@ def chart_specs(content: Content) -> list[tuple[str, dict]]:
     return out
 
 
-_fonts_registered = False
-
-
 def render_png(spec: dict, scale: float = 3) -> bytes:
-    """A Vega-Lite spec as PNG, without a browser (text in Bitstream Vera, from ReportLab)."""
-    global _fonts_registered
-    import vl_convert as vlc
-
-    if not _fonts_registered:  # vl-convert draws no text without a font it can find
-        import reportlab
-        vlc.register_font_directory(str(Path(reportlab.__file__).parent / "fonts"))
-        _fonts_registered = True
-    return vlc.vegalite_to_png(spec, scale=scale)
+    """A Vega-Lite spec as PNG, without a browser."""
+    return chart_images.png(spec, scale=scale)
 
 
 # --- the PDF ----------------------------------------------------------------------------------
@@ -296,7 +286,7 @@ def render(content: Content) -> bytes:
             img = Image(io.BytesIO(png), width=58 * mm, height=58 * mm * _aspect(png))
             cells.append([Paragraph(f"<b>{t(title)}</b>", small), img])
         chart_table = Table([[cc[0] for cc in cells], [cc[1] for cc in cells]],
-                            colWidths=[62 * mm] * len(cells),
+                            colWidths=[60 * mm] * len(cells), hAlign="LEFT",
                             style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(KeepTogether([Paragraph("Key figures over time", h2), chart_table,

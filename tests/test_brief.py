@@ -148,3 +148,15 @@ def test_the_real_data_as_of_the_article(tmp_path):
     assert max(dates_in(text)) <= "2025-03-07"
     assert "MAI-1-preview" not in flat and "MAI-Voice-1" not in flat   # released in August 2025
     assert pages(path) <= 2
+
+
+def test_any_chart_renders_as_svg_and_png_without_a_browser(icfg):
+    from aiwatch import chart_images, charts
+
+    con = store.open_readonly(icfg)
+    series = queries.run(con, "kpi_series", kpi_ids=KEY_FIGURES[:1], as_of=date(2025, 3, 31))
+    con.close()
+    chart = charts.kpi_points(series, "USD bn", prefix="$", suffix="bn")
+    svg = chart_images.svg(chart).decode()
+    assert svg.startswith("<svg") and "surpassed $13bn" in svg   # labels stay text
+    assert chart_images.png(chart, scale=1).startswith(b"\x89PNG")
