@@ -219,6 +219,7 @@ def _value(p: Param, value: str, known: Callable[[str], set[str]] | None):
 class _Open:
     identity: tuple[int, int] | None = None
     con: duckdb.DuckDBPyConnection | None = None
+    retired: duckdb.DuckDBPyConnection | None = None
     build_id: str = ""
     built_at: datetime | None = None
     known: dict[str, set[str]] = field(default_factory=dict)
@@ -236,6 +237,7 @@ class Snapshot:
     build_id: str
     built_at: datetime
     known: Mapping[str, set[str]]
+    db: str = ""
 
 
 def snapshot(cfg: Config | None = None) -> Snapshot:
@@ -263,12 +265,14 @@ def snapshot(cfg: Config | None = None) -> Snapshot:
             info = queries.run(con, "data_as_of")
             built_at = pd.Timestamp(info["built_at"].iloc[0]).to_pydatetime()
             values = queries.run(con, "export_filter_values")
-            if cur.con is not None:
-                cur.con.close()
+            if cur.retired is not None:   # two swaps ago: no request still reads it
+                cur.retired.close()
+            # the replaced connection stays open: a request may still be reading through a cursor
+            cur.retired = cur.con
             cur.identity, cur.con, cur.built_at = ident, con, built_at
             cur.build_id = built_at.isoformat()
             cur.known = {k: set(g["value"]) for k, g in values.groupby("kind")}
-        return Snapshot(cur.con.cursor(), cur.build_id, cur.built_at, cur.known)
+        return Snapshot(cur.con.cursor(), cur.build_id, cur.built_at, cur.known, cfg.db)
 
 
 @dataclass(frozen=True)
@@ -496,10 +500,22 @@ def _event_study(request, snap):
     return to_safe_csv(plain(event_study_rows(snap.cursor, params))), "text/csv; charset=utf-8"
 
 
+_feeds: dict[tuple, bytes] = {}   # (build, params, address) -> the feed; a build changes the key
+FEED_CACHE = 32
+
+
 def _feed(request, snap):
     from . import feed
     params = parse(request.query_params.multi_items(), feed.FILTERS, snap.known.get)
-    return feed.atom(snap.cursor, params, _base(request), str(request.url)), feed.MEDIA_TYPE
+    key = (snap.db, snap.build_id, repr(sorted(params.items())), _base(request), str(request.url))
+    body = _feeds.get(key)
+    if body is None:
+        body = feed.atom(snap.cursor, params, _base(request), str(request.url))
+        with _lock:
+            while len(_feeds) >= FEED_CACHE:
+                _feeds.pop(next(iter(_feeds)))
+            _feeds[key] = body
+    return body, feed.MEDIA_TYPE
 
 
 def _not_found(request, snap):
