@@ -7,10 +7,11 @@ PORT   ?= 8501
 .PHONY: run test check build bench bench-pages bench-browser lint clean
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.dev
 	scripts/ensure-chromium.sh
+	scripts/ensure-poppler.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -5,6 +5,7 @@ Commands
   build           validate data/, build a new store, check it, swap it in
   refresh         fetch missing daily prices from Yahoo Finance (yfinance), merge, rebuild
   import-prices   import daily price CSV files (Yahoo, yfinance, Alpaca, plain), merge, rebuild
+  brief           write the investor brief (PDF) as of a date
 
 Examples
   python -m aiwatch check
@@ -12,6 +13,7 @@ Examples
   AIWATCH_DATA_DIR=/tmp/mydata python -m aiwatch build --db /tmp/aiwatch.duckdb
   python -m aiwatch refresh --tickers MSFT QQQ
   python -m aiwatch import-prices downloads/MSFT.csv downloads/QQQ.csv
+  python -m aiwatch brief --as-of 2025-03-07 -o brief.pdf
 
 Exit codes
   0  success
@@ -173,6 +175,57 @@ def cmd_import_prices(args, cfg) -> int:
     return EXIT_OK
 
 
+def cmd_brief(args, cfg) -> int:
+    """Write the investor brief: one or two A4 pages of PDF, as of a date.
+
+    Example: python -m aiwatch brief --as-of 2025-03-07 -o brief.pdf
+
+    The thesis, the scorecard (status, rule, reading, inputs with dates, sources), the key
+    figures (the KPI cards of the Overview in data/page_section.csv) with their change, charts of them, the latest milestones,
+    and a footer with the dashboard's shared link of the same view (--url: the dashboard's
+    address, default http://localhost:8501). Without --as-of: the latest data.
+    """
+    from datetime import date
+
+    from . import brief, store
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            _err(f"error: --as-of {args.as_of!r} is not a date as YYYY-MM-DD")
+            return EXIT_USAGE
+    try:
+        store.ensure_built(cfg)
+    except ValidationFailed as e:
+        if not store.usable(cfg):
+            _report_problems(e)
+            return EXIT_FAIL
+        _err(f"warning: data/ has {len(e.problems)} problem(s); the brief uses the last good build")
+    try:
+        pdf = brief.make_brief(as_of, brief.share_link(args.url, as_of), cfg)
+    except brief.BriefError as e:
+        _err(f"error: {e}")
+        return EXIT_FAIL
+    try:
+        with open(args.output, "wb") as f:
+            f.write(pdf)
+    except OSError as e:
+        _err(f"error: cannot write {args.output}: {e.strerror}")
+        return EXIT_FAIL
+    print(f"wrote {args.output} ({len(pdf) / 1024:.0f} KiB, "
+          f"{'as of ' + as_of.isoformat() if as_of else 'latest data'})")
+    return EXIT_OK
+
+
+def _brief_args(p) -> None:
+    p.add_argument("--as-of", metavar="DATE", help="only what had been published by this day (YYYY-MM-DD)")
+    p.add_argument("-o", "--output", metavar="FILE", default="brief.pdf", help="PDF to write (default: brief.pdf)")
+    p.add_argument("--url", default="http://localhost:8501",
+                   help="the dashboard's address, for the shared link in the footer")
+
+
 def _refresh_args(p) -> None:
     p.add_argument("--tickers", nargs="+", metavar="T", help="tickers to fetch (default: data/ticker.csv)")
     p.add_argument("--start", metavar="DATE",
@@ -185,8 +238,9 @@ def _import_args(p) -> None:
 
 
 COMMANDS = {"check": cmd_check, "build": cmd_build, "refresh": cmd_refresh,
-            "import-prices": cmd_import_prices}
-EXTRA_ARGS: dict[str, tuple] = {"refresh": (_refresh_args,), "import-prices": (_import_args,)}
+            "import-prices": cmd_import_prices, "brief": cmd_brief}
+EXTRA_ARGS: dict[str, tuple] = {"refresh": (_refresh_args,), "import-prices": (_import_args,),
+                                "brief": (_brief_args,)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ and what changed since the previous build. Everything as of the sidebar's date."
 import pandas as pd
 import streamlit as st
 
-from aiwatch import ui
+from aiwatch import brief, ui
 from aiwatch.indicators import (
     EVIDENCE_BADGES,
     SCORECARD_COLUMNS,
@@ -143,3 +143,11 @@ if not milestones.empty:
     sources.append(ui.Source("Milestones (chosen indicators)", milestones,
                              ["date_label", "indicator_name", "category", "kind", "title", "detail", "source_url"]))
 ui.sources_expander(sources, key="overview")
+
+# --- investor brief (PDF): made only when the button is clicked (aiwatch/brief.py) ----------------
+brief_as_of = None if as_of >= ui.LATEST else as_of
+st.download_button("Download brief (PDF)", data=brief.deferred(brief_as_of, st.context.url),
+                   file_name=brief.file_name(brief_as_of), mime="application/pdf", key="download_brief",
+                   icon=":material/picture_as_pdf:", on_click="ignore",
+                   help="One or two A4 pages for readers who will not open the link: the thesis, the "
+                        "scorecard, key figures, charts and the latest milestones, as of this view's date.")

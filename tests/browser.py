@@ -44,14 +44,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_app(cfg, extra_env: dict[str, str] | None = None):
-    """Run `streamlit run app.py` against cfg's data; yield the base URL."""
+def served_app(cfg, extra_env: dict[str, str] | None = None, script: str = "app.py"):
+    """Run `streamlit run app.py` (or another entry, e.g. server.py: pages + API) against cfg's
+    data; yield the base URL."""
     port = free_port()
     env = {**os.environ, "AIWATCH_DATA_DIR": str(cfg.data_dir), "AIWATCH_DB": cfg.db,
            "AIWATCH_STATE_DIR": str(cfg.state_dir), **(extra_env or {})}
     log = open(cfg.state_dir.parent / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -30,6 +30,7 @@ SAMPLE_PARAMS = {
     "track": "mai_api",
     "vendor": "Microsoft",
     "window_days": 7,
+    "end": date(2026, 12, 31),  # the API's export_* queries
 }
 
 
