@@ -70,7 +70,9 @@ pid $CLUSTER/nginx.pid;
 error_log $CLUSTER/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log $CLUSTER/nginx/access.log;
+    # which replica served each request (after a failed one: both, comma-separated)
+    log_format cluster '\$remote_addr [\$time_local] "\$request" \$status upstream=\$upstream_addr';
+    access_log $CLUSTER/nginx/access.log cluster;
     client_body_temp_path $CLUSTER/nginx/tmp/body;
     proxy_temp_path $CLUSTER/nginx/tmp/proxy;
     fastcgi_temp_path $CLUSTER/nginx/tmp/fastcgi;
