@@ -179,7 +179,7 @@ def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f", prefix: st
 MARKET_HEIGHT = 340
 
 
-TICKER_LEGEND_COLUMNS = 5  # tickers are short: five to a row fit a phone
+TICKER_LEGEND_COLUMNS = 4  # tickers are short: four to a row fit a phone
 
 
 def _ticker_color(order: list[str], legend: bool = True) -> alt.Color:
@@ -359,10 +359,17 @@ def _row_titles(texts) -> list[str]:
     return ["\n".join(wrap_title(t)) for t in texts]
 
 
-def _titles_above_rows(base: alt.Chart) -> alt.Chart:
-    """Each row's title, left-aligned above its marks, across the whole plot width (no y axis)."""
-    return base.mark_text(align="left", baseline="bottom", dy=-9, fontSize=11, color="#333",
-                          lineBreak="\n", lineHeight=13).encode(x=alt.value(0), text=alt.Text("row_title:N"))
+def _row_y(field: str, order: list[str], at: float = 0.72) -> alt.Y:
+    """One band per row, no axis: the marks sit low in the band, the row's title above them."""
+    return alt.Y(f"{field}:N", sort=order, title=None, axis=None, bandPosition=at,
+                 scale=alt.Scale(type="band", paddingInner=0, paddingOuter=0))
+
+
+def _titles_above_rows(base: alt.Chart, field: str, order: list[str]) -> alt.Chart:
+    """Each row's title (one or two lines) at the top of its band, across the whole plot width."""
+    return base.mark_text(align="left", baseline="top", dy=3, fontSize=11, color="#333", lineBreak="\n",
+                          lineHeight=13).encode(x=alt.value(0), y=_row_y(field, order, at=0),
+                                                text=alt.Text("row_title:N"))
 
 
 def event_timeline(df: pd.DataFrame) -> alt.LayerChart:
@@ -380,14 +387,14 @@ def event_timeline(df: pd.DataFrame) -> alt.LayerChart:
     kinds = list(data["kind"].unique())
     base = alt.Chart(data, height=CHROME_PX + ROW_PX * len(order)).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True, tickCount=5)),
-        y=alt.Y("title:N", sort=order, title=None, axis=None),
+        y=_row_y("title", order),
         tooltip=_event_tooltip() + [alt.Tooltip("category:N", title="Category")],
     )
     points = base.mark_point(size=150, strokeWidth=2.5, filled=False, opacity=1).encode(
         color=_evidence_color("kind", kinds, title="Kind"),
         fill=_hollow_fill(kinds),
     )
-    return alt.layer(points, _titles_above_rows(base))
+    return alt.layer(points, _titles_above_rows(base, "title", order))
 
 
 def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: str,
@@ -402,7 +409,8 @@ def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: 
         data["qualifier"] = None
     # Streamlit keeps the whole chart at its height, so a long bottom legend would squeeze the plot
     height += 22 * data["label"].nunique()
-    x = alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
+    x = alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
+              scale=alt.Scale(padding=8))  # the first and last points whole, not cut by the edge
     lines = alt.Chart(data, height=height).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
         x=x,
         y=alt.Y("value:Q", title=value_title),
@@ -443,7 +451,7 @@ def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
     color = alt.Color("role:N", title="Standing", legend=_legend("top", 3),
                       scale=alt.Scale(domain=roles, range=[ROLE_COLORS[r] for r in roles]))
     base = alt.Chart(data, height=CHROME_PX + ROW_PX * len(order)).encode(
-        y=alt.Y("standing:N", sort=order, title=None, axis=None),
+        y=_row_y("standing", order),
         x=alt.X("rank:Q", title="Rank on the board (1 = best)", scale=alt.Scale(domainMin=0, nice=True)),
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
@@ -460,7 +468,7 @@ def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
     stems = base.mark_rule(strokeWidth=3, opacity=0.4).encode(x2="zero:Q", color=color)
     dots = base.mark_point(size=180, filled=True, opacity=1).encode(color=color)
     labels = base.mark_text(align="left", dx=12, fontSize=12).encode(text=alt.Text("rank_text:N"))
-    return alt.layer(stems, dots, labels, _titles_above_rows(base))
+    return alt.layer(stems, dots, labels, _titles_above_rows(base, "standing", order))
 
 
 def stage_path(df: pd.DataFrame, stages: list[str]) -> alt.LayerChart:

