@@ -1,17 +1,25 @@
 # Two commands do all the set-up:  `make run` (the dashboard)  and  `make test` (the suite).
+# `make serve` is the production server (public settings + the scheduled price refresh).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test check build bench bench-pages bench-browser lint clean
+.PHONY: run serve test check build bench bench-pages bench-browser lint clean
 
+# the developer's server: watches the code, shows full error details, no scheduled refresh
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true
+
+# for readers: python -m aiwatch serve (settings from AIWATCH_ADDRESS, AIWATCH_PORT,
+# AIWATCH_REFRESH_AT, ...; `PORT=8600 make serve` works as for run)
+serve: $(VENV)/.runtime
+	$(PY) -m aiwatch serve $(if $(filter command line environment,$(origin PORT)),--port $(PORT))
 
 test: $(VENV)/.dev
 	scripts/ensure-chromium.sh
 	scripts/ensure-poppler.sh
+	scripts/ensure-nginx.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

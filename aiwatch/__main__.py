@@ -6,6 +6,7 @@ Commands
   refresh         fetch missing daily prices from Yahoo Finance (yfinance), merge, rebuild
   import-prices   import daily price CSV files (Yahoo, yfinance, Alpaca, plain), merge, rebuild
   brief           write the investor brief (PDF) as of a date
+  serve           the production server: the dashboard with public settings + the scheduled refresh
 
 Examples
   python -m aiwatch check
@@ -14,6 +15,7 @@ Examples
   python -m aiwatch refresh --tickers MSFT QQQ
   python -m aiwatch import-prices downloads/MSFT.csv downloads/QQQ.csv
   python -m aiwatch brief --as-of 2025-03-07 -o brief.pdf
+  python -m aiwatch serve --port 8080 --refresh-at 18:30
 
 Exit codes
   0  success
@@ -224,6 +226,54 @@ def _brief_args(p) -> None:
     p.add_argument("-o", "--output", metavar="FILE", default="brief.pdf", help="PDF to write (default: brief.pdf)")
     p.add_argument("--url", default="http://localhost:8501",
                    help="the dashboard's address, for the shared link in the footer")
+def cmd_serve(args, cfg) -> int:
+    """Serve the dashboard to the public and keep its prices current (the production entry point).
+
+    Example: python -m aiwatch serve --address 127.0.0.1 --port 8501 --refresh-at 18:00
+
+    Runs the Streamlit server headless, without usage statistics, with XSRF protection, no
+    developer menu, no tracebacks shown to readers, and uploads capped at the Data page's limit.
+    Beside it, in this process (never in a page run), a refresh fetches the missing daily prices
+    Monday to Friday at --refresh-at (New York time; default $AIWATCH_REFRESH_AT or 18:00, after
+    the 16:00 close) and swaps in the rebuilt store; readers see it on their next rerun. On the
+    first start with no prices stored, it fetches them at once, in the background, while the
+    pages already serve. Every start, fetch and stop is written to the refresh log.
+    For several replicas: --no-refresh on each, and one --refresh-only. `make run` is the
+    developer's command (watches the code, shows full error details); use serve for readers.
+    Stops on SIGTERM or Ctrl-C.
+    """
+    from .serve import schedule, server
+
+    raw_at = args.refresh_at or cfg.refresh_at
+    at = None
+    if not (args.no_refresh or raw_at.strip().lower() == "off"):
+        try:
+            at = schedule.parse_time(raw_at)
+        except ValueError as e:
+            _err(f"error: --refresh-at: {e}")
+            return EXIT_USAGE
+    port = args.port or cfg.port
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        _err(f"error: --port {port!r} is not a port number (1-65535)")
+        return EXIT_USAGE
+    if args.refresh_only and args.no_refresh:
+        _err("error: --refresh-only and --no-refresh together would do nothing")
+        return EXIT_USAGE
+    opts = server.Options(address=args.address or cfg.address, port=int(port), refresh_at=at,
+                          first_fetch=not args.no_refresh, pages=not args.refresh_only)
+    return server.run(cfg, opts)
+
+
+def _serve_args(p) -> None:
+    p.add_argument("--address", help="address to listen on (default: $AIWATCH_ADDRESS or 0.0.0.0)")
+    p.add_argument("--port", help="port to listen on (default: $AIWATCH_PORT or 8501)")
+    p.add_argument("--refresh-at", metavar="HH:MM",
+                   help="daily price refresh, New York time, Monday to Friday "
+                        "(default: $AIWATCH_REFRESH_AT or 18:00; 'off' = none)")
+    p.add_argument("--no-refresh", action="store_true",
+                   help="no scheduled refresh and no first-start fetch (replicas behind a refresher)")
+    p.add_argument("--refresh-only", action="store_true",
+                   help="only the refresher, no pages (the one refresher beside several replicas)")
 
 
 def _refresh_args(p) -> None:
@@ -238,9 +288,9 @@ def _import_args(p) -> None:
 
 
 COMMANDS = {"check": cmd_check, "build": cmd_build, "refresh": cmd_refresh,
-            "import-prices": cmd_import_prices, "brief": cmd_brief}
+            "import-prices": cmd_import_prices, "brief": cmd_brief, "serve": cmd_serve}
 EXTRA_ARGS: dict[str, tuple] = {"refresh": (_refresh_args,), "import-prices": (_import_args,),
-                                "brief": (_brief_args,)}
+                                "brief": (_brief_args,), "serve": (_serve_args,)}
 
 
 def main(argv: list[str] | None = None) -> int:

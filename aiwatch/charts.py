@@ -1,6 +1,11 @@
 """Altair chart builders: DataFrame in, chart out. Pure functions, no Streamlit.
 
 Every mark carries a tooltip; charts are sized by the page (use_container_width).
+
+Phone width (390 px, a plot area of at least 300 px): legends sit below or above the plot,
+never beside it, in one column when their labels are long; quarter labels stay horizontal and
+thin out when they would overlap; the event and standing charts put each row's title above the
+row (wrapped to two lines) instead of on a y axis that would take the whole width.
 """
 
 from __future__ import annotations
@@ -9,6 +14,36 @@ import altair as alt
 import pandas as pd
 
 HEIGHT = 300
+LEGEND_LABEL_PX = 330  # longest legend label before it is cut with an ellipsis (a phone's width)
+LEGEND_ROW_PX = 22     # one legend row: Streamlit keeps a chart at its height, legend included
+TITLE_CHARS = 52       # a row title wraps here (about 330 px of 11 px text) ...
+TITLE_LINES = 2        # ... onto at most this many lines; the full title is in the tooltip
+
+
+def _legend(orient: str = "bottom", columns: int = 1, **kw) -> alt.Legend:
+    return alt.Legend(orient=orient, columns=columns, labelLimit=LEGEND_LABEL_PX, **kw)
+
+
+def _quarter_x(order: list[str]) -> alt.X:
+    """Fiscal quarters along x: horizontal labels; every other one dropped while they overlap."""
+    return alt.X("quarter_label:O", sort=order, title="Fiscal quarter",
+                 axis=alt.Axis(labelAngle=0, labelOverlap="parity"))
+
+
+def wrap_title(text: str, width: int = TITLE_CHARS, lines: int = TITLE_LINES) -> list[str]:
+    """A title as at most ``lines`` lines of about ``width`` characters (Vega draws a list as lines)."""
+    words, out, line = str(text).split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            out.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][: width - 1].rstrip() + "…"
+    return out
 
 
 def _order(df: pd.DataFrame, label: str = "quarter_label", by: str = "period_end") -> list[str]:
@@ -19,12 +54,12 @@ def segment_revenue_bars(df: pd.DataFrame) -> alt.Chart:
     """Stacked bars: revenue per fiscal quarter by segment (Total excluded), USD bn."""
     parts = df[df["segment"] != "Total"]
     return (
-        alt.Chart(parts, height=HEIGHT)
+        alt.Chart(parts, height=HEIGHT + LEGEND_ROW_PX * parts["segment"].nunique())
         .mark_bar()
         .encode(
-            x=alt.X("quarter_label:O", sort=_order(parts), title="Fiscal quarter"),
+            x=_quarter_x(_order(parts)),
             y=alt.Y("revenue_usd_bn:Q", title="Revenue (USD bn)", stack="zero"),
-            color=alt.Color("segment:N", title="Segment", legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)),
+            color=alt.Color("segment:N", title="Segment", legend=_legend()),
             tooltip=[
                 alt.Tooltip("quarter_label:N", title="Quarter"),
                 alt.Tooltip("segment:N", title="Segment"),
@@ -41,12 +76,12 @@ def segment_growth_lines(df: pd.DataFrame) -> alt.Chart:
     """Lines: year-over-year growth per segment and total, % (only like-for-like pairs)."""
     data = df.dropna(subset=["yoy_growth_pct"])
     return (
-        alt.Chart(data, height=HEIGHT)
+        alt.Chart(data, height=HEIGHT + LEGEND_ROW_PX * data["segment"].nunique())
         .mark_line(point=True)
         .encode(
-            x=alt.X("quarter_label:O", sort=_order(data), title="Fiscal quarter"),
+            x=_quarter_x(_order(data)),
             y=alt.Y("yoy_growth_pct:Q", title="YoY growth (%)"),
-            color=alt.Color("segment:N", title="Segment", legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)),
+            color=alt.Color("segment:N", title="Segment", legend=_legend()),
             tooltip=[
                 alt.Tooltip("quarter_label:N", title="Quarter"),
                 alt.Tooltip("segment:N", title="Segment"),
@@ -62,13 +97,13 @@ def segment_mix_bars(df: pd.DataFrame) -> alt.Chart:
     """100% stacked bars: each segment's share of the quarter's total revenue."""
     parts = df[(df["segment"] != "Total") & df["mix_pct"].notna()]
     return (
-        alt.Chart(parts, height=HEIGHT)
+        alt.Chart(parts, height=HEIGHT + LEGEND_ROW_PX * parts["segment"].nunique())
         .mark_bar()
         .encode(
-            x=alt.X("quarter_label:O", sort=_order(parts), title="Fiscal quarter"),
+            x=_quarter_x(_order(parts)),
             y=alt.Y("mix_pct:Q", title="Share of total revenue (%)", stack="zero",
                     scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("segment:N", title="Segment", legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)),
+            color=alt.Color("segment:N", title="Segment", legend=_legend()),
             tooltip=[
                 alt.Tooltip("quarter_label:N", title="Quarter"),
                 alt.Tooltip("segment:N", title="Segment"),
@@ -92,13 +127,13 @@ def _kpi_tooltip(value_title: str, fmt: str) -> list[alt.Tooltip]:
 def kpi_bars(df: pd.DataFrame, value_title: str, fmt: str = ",.1f") -> alt.Chart:
     """Bars of one or more KPI series per quarter (grouped by colour)."""
     return (
-        alt.Chart(df, height=HEIGHT)
+        alt.Chart(df, height=HEIGHT + LEGEND_ROW_PX * df["label"].nunique())
         .mark_bar()
         .encode(
-            x=alt.X("quarter_label:O", sort=_order(df), title="Fiscal quarter"),
+            x=_quarter_x(_order(df)),
             y=alt.Y("value:Q", title=value_title),
             color=alt.Color("label:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+                            legend=_legend()),
             tooltip=_kpi_tooltip(value_title, fmt),
         )
     )
@@ -108,14 +143,14 @@ def growth_with_contribution(growth: pd.DataFrame, points: pd.DataFrame) -> alt.
     """Side-by-side bars per quarter: a growth rate and the points one driver contributed to it."""
     both = pd.concat([growth, points])
     return (
-        alt.Chart(both, height=HEIGHT)
+        alt.Chart(both, height=HEIGHT + LEGEND_ROW_PX * both["label"].nunique())
         .mark_bar()
         .encode(
-            x=alt.X("quarter_label:O", sort=_order(both), title="Fiscal quarter"),
+            x=_quarter_x(_order(both)),
             xOffset=alt.XOffset("label:N"),
             y=alt.Y("value:Q", title="Growth / points (%)"),
             color=alt.Color("label:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+                            legend=_legend()),
             tooltip=_kpi_tooltip("Value (%)", ".0f"),
         )
     )
@@ -128,7 +163,7 @@ def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f", prefix: st
     data = df.assign(caption=[f"{q + ' ' if isinstance(q, str) and q else ''}{prefix}{v:,.0f}{suffix}"
                               for q, v in zip(df["qualifier"], df["value"])])
     base = alt.Chart(data, height=HEIGHT).encode(
-        x=alt.X("quarter_label:O", sort=_order(data), title="Fiscal quarter"),
+        x=_quarter_x(_order(data)),
         y=alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=True)),
     )
     dots = base.mark_circle(size=120).encode(tooltip=_kpi_tooltip(value_title, fmt))
@@ -144,9 +179,12 @@ def kpi_points(df: pd.DataFrame, value_title: str, fmt: str = ",.1f", prefix: st
 MARKET_HEIGHT = 340
 
 
+TICKER_LEGEND_COLUMNS = 4  # tickers are short: four to a row fit a phone
+
+
 def _ticker_color(order: list[str], legend: bool = True) -> alt.Color:
-    return alt.Color("ticker:N", title="Ticker", sort=order, scale=alt.Scale(scheme="tableau10"),
-                     legend=alt.Legend(orient="right", labelLimit=0) if legend else None)
+    return alt.Color("ticker:N", title=None, sort=order, scale=alt.Scale(scheme="tableau10"),
+                     legend=_legend("top", TICKER_LEGEND_COLUMNS) if legend else None)
 
 
 def _market_tooltip(value: str, title: str, fmt: str) -> list[alt.Tooltip]:
@@ -166,7 +204,7 @@ def _lines(df: pd.DataFrame, value: str, title: str, fmt: str, order: list[str],
         alt.Chart(df, height=height)
         .mark_line(interpolate="linear")
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelOverlap=True)),
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelOverlap=True, tickCount=4)),
             y=alt.Y(f"{value}:Q", title=title, scale=scale),
             color=_ticker_color(order, legend),
             strokeWidth=alt.condition(alt.datum.ticker == subject, alt.value(3), alt.value(1.4)),
@@ -195,7 +233,7 @@ def milestone_marks(milestones: pd.DataFrame) -> alt.LayerChart:
     marks = base.mark_point(size=90, filled=True, opacity=0.9, color=MILESTONE_COLOR).encode(
         y=alt.value(7),
         shape=alt.Shape("indicator_name:N", title="Milestones", scale=alt.Scale(range=MILESTONE_SHAPES),
-                        legend=alt.Legend(orient="right", labelLimit=0)))
+                        legend=_legend("bottom", 1)))
     return alt.layer(rules, marks)
 
 
@@ -203,7 +241,11 @@ def market_performance(perf: pd.DataFrame, milestones: pd.DataFrame, subject: st
                        base_label: str, log: bool = False) -> alt.LayerChart:
     """Adjusted close rebased to 100, one line per ticker, with milestone markers (log scale optional)."""
     title = "Adjusted close, rebased (100 = base day" + (", log scale)" if log else ")")
-    lines = _lines(perf, "rebased", title, ".1f", order, subject, log=log).encode(
+    # the plot keeps MARKET_HEIGHT: add the legends' rows (tickers above, milestone kinds below)
+    rows = -(-len(order) // TICKER_LEGEND_COLUMNS) + (milestones["indicator_name"].nunique() + 1
+                                                       if not milestones.empty else 0)
+    lines = _lines(perf, "rebased", title, ".1f", order, subject, log=log,
+                   height=MARKET_HEIGHT + LEGEND_ROW_PX * rows).encode(
         tooltip=[*_market_tooltip("rebased", "Rebased (100 = base day)", ".1f"),
                  alt.Tooltip("return_since_base_pct:Q", title="Since base day (%)", format="+.1f"),
                  alt.Tooltip("close:Q", title="Close as delivered (USD)", format=",.2f")])
@@ -290,7 +332,7 @@ def _evidence_color(field: str, values: list[str], title: str | None = "Evidence
     domain = [v for v in EVIDENCE_COLORS if v in values]
     return alt.Color(f"{field}:N", title=title,
                      scale=alt.Scale(domain=domain, range=[EVIDENCE_COLORS[v] for v in domain]),
-                     legend=alt.Legend(orient="top", labelLimit=0))
+                     legend=_legend("top", 2))
 
 
 def _hollow_fill(kinds: list[str]) -> dict:
@@ -310,8 +352,28 @@ def _event_tooltip() -> list[alt.Tooltip]:
     ]
 
 
+ROW_PX = 56  # one row of an event or standing chart: its title (up to two lines) above the marks
+
+
+def _row_titles(texts) -> list[str]:
+    return ["\n".join(wrap_title(t)) for t in texts]
+
+
+def _row_y(field: str, order: list[str], at: float = 0.72) -> alt.Y:
+    """One band per row, no axis: the marks sit low in the band, the row's title above them."""
+    return alt.Y(f"{field}:N", sort=order, title=None, axis=None, bandPosition=at,
+                 scale=alt.Scale(type="band", paddingInner=0, paddingOuter=0))
+
+
+def _titles_above_rows(base: alt.Chart, field: str, order: list[str]) -> alt.Chart:
+    """Each row's title (one or two lines) at the top of its band, across the whole plot width."""
+    return base.mark_text(align="left", baseline="top", dy=3, fontSize=11, color="#333", lineBreak="\n",
+                          lineHeight=13).encode(x=alt.value(0), y=_row_y(field, order, at=0),
+                                                text=alt.Text("row_title:N"))
+
+
 def event_timeline(df: pd.DataFrame) -> alt.LayerChart:
-    """Dated events, one row each in date order (title on the axis), x = date.
+    """Dated events, one row each in date order, x = date; each row titled "date · title" above it.
 
     Expects date, date_label, title, kind, source_url (category optional, shown on hover).
     Colour says the kind of evidence; press reports are hollow, announcements filled.
@@ -320,19 +382,19 @@ def event_timeline(df: pd.DataFrame) -> alt.LayerChart:
     if "category" not in data:
         data["category"] = None
     data["hollow"] = data["kind"] == "press report"
+    data["row_title"] = _row_titles(f"{d} · {t}" for d, t in zip(data["date_label"], data["title"]))
     order = list(dict.fromkeys(data["title"]))
     kinds = list(data["kind"].unique())
-    base = alt.Chart(data, height=CHROME_PX + 30 * len(order)).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True)),
-        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=430)),
+    base = alt.Chart(data, height=CHROME_PX + ROW_PX * len(order)).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True, tickCount=5)),
+        y=_row_y("title", order),
         tooltip=_event_tooltip() + [alt.Tooltip("category:N", title="Category")],
     )
     points = base.mark_point(size=150, strokeWidth=2.5, filled=False, opacity=1).encode(
         color=_evidence_color("kind", kinds, title="Kind"),
         fill=_hollow_fill(kinds),
     )
-    labels = base.mark_text(align="left", dx=10, fontSize=11, color="#444").encode(text=alt.Text("date_label:N"))
-    return alt.layer(points, labels)
+    return alt.layer(points, _titles_above_rows(base, "title", order))
 
 
 def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: str,
@@ -347,11 +409,12 @@ def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: 
         data["qualifier"] = None
     # Streamlit keeps the whole chart at its height, so a long bottom legend would squeeze the plot
     height += 22 * data["label"].nunique()
-    x = alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True))
+    x = alt.X("period_end:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
+              scale=alt.Scale(padding=8))  # the first and last points whole, not cut by the edge
     lines = alt.Chart(data, height=height).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
         x=x,
         y=alt.Y("value:Q", title=value_title),
-        color=alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+        color=alt.Color("label:N", title=None, legend=_legend()),
         tooltip=[
             alt.Tooltip("quarter_label:N", title="Period"),
             alt.Tooltip("label:N", title="Measure"),
@@ -372,7 +435,8 @@ def series_with_events(series: pd.DataFrame, events: pd.DataFrame, value_title: 
 
 
 def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
-    """Measured ranks as lollipops: one row per model and board, x = rank (1 = best, on the left).
+    """Measured ranks as lollipops: one row per model and board (titled above it), x = rank (1 = best,
+    on the left).
 
     Expects model, vendor, board, rank, value, observed_at, role (subject | rival | other),
     source_url, note. Filled marks: these are measurements, not claims.
@@ -382,11 +446,12 @@ def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
     order = data.sort_values(["board", "rank"])["standing"].tolist()
     data["rank_text"] = "#" + data["rank"].astype(int).astype(str)
     data["zero"] = 0
+    data["row_title"] = _row_titles(data["standing"])
     roles = [r for r in ROLE_COLORS if r in set(data["role"])]
-    color = alt.Color("role:N", title="Standing", legend=alt.Legend(orient="top"),
+    color = alt.Color("role:N", title="Standing", legend=_legend("top", 3),
                       scale=alt.Scale(domain=roles, range=[ROLE_COLORS[r] for r in roles]))
-    base = alt.Chart(data, height=CHROME_PX + 40 * len(order)).encode(
-        y=alt.Y("standing:N", sort=order, title=None, axis=alt.Axis(labelLimit=380)),
+    base = alt.Chart(data, height=CHROME_PX + ROW_PX * len(order)).encode(
+        y=_row_y("standing", order),
         x=alt.X("rank:Q", title="Rank on the board (1 = best)", scale=alt.Scale(domainMin=0, nice=True)),
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
@@ -403,7 +468,7 @@ def leaderboard_standings(df: pd.DataFrame) -> alt.LayerChart:
     stems = base.mark_rule(strokeWidth=3, opacity=0.4).encode(x2="zero:Q", color=color)
     dots = base.mark_point(size=180, filled=True, opacity=1).encode(color=color)
     labels = base.mark_text(align="left", dx=12, fontSize=12).encode(text=alt.Text("rank_text:N"))
-    return alt.layer(stems, dots, labels)
+    return alt.layer(stems, dots, labels, _titles_above_rows(base, "standing", order))
 
 
 def stage_path(df: pd.DataFrame, stages: list[str]) -> alt.LayerChart:
@@ -454,7 +519,7 @@ def cumulative_events(df: pd.DataFrame, value_title: str, color: str = "grouping
     )
     line = base.mark_line(interpolate="step-after", color=EVENT_COLOR).encode(order="date:T")
     points = base.mark_point(size=120, filled=True).encode(
-        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)))
+        color=alt.Color(f"{color}:N", title=None, legend=_legend("top", 2)))
     # labels point inwards: right of the early events, left of the late ones, so none is cut off
     early, late = base.transform_filter(alt.datum.early), base.transform_filter(~alt.datum.early)
     labels_right = early.mark_text(align="left", dx=9, dy=-9, fontSize=11, color="#333").encode(
@@ -478,7 +543,7 @@ def bars_with_share(bars: pd.DataFrame, share: pd.DataFrame, value_title: str,
         alt.Tooltip("share_source_url:N", title="Share source"),
     ]
     base = alt.Chart(data, height=HEIGHT).encode(
-        x=alt.X("quarter_label:O", sort=_order(data), title="Fiscal quarter"),
+        x=_quarter_x(_order(data)),
         y=alt.Y("value:Q", title=value_title),
         tooltip=tooltip,
     )

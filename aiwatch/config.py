@@ -33,6 +33,13 @@ SETTINGS = (
             "First date fetched by `refresh` for a ticker with no stored prices."),
     Setting("admin_token", "AIWATCH_ADMIN_TOKEN", "",
             "Token that unlocks write actions in the browser; empty = write actions off."),
+    # `python -m aiwatch serve` (the production server); `make run` ignores these
+    Setting("address", "AIWATCH_ADDRESS", "0.0.0.0",
+            "Address `serve` listens on (127.0.0.1: only this machine, e.g. behind nginx)."),
+    Setting("port", "AIWATCH_PORT", "8501", "Port `serve` listens on."),
+    Setting("refresh_at", "AIWATCH_REFRESH_AT", "18:00",
+            "When `serve` refreshes prices, HH:MM New York time, Monday to Friday (after the "
+            "16:00 close, once Yahoo has the day's bar); `off` = no scheduled refresh."),
 )
 
 
@@ -43,6 +50,9 @@ class Config:
     state_dir: Path
     market_start: str
     admin_token: str
+    address: str = "0.0.0.0"
+    port: str = "8501"
+    refresh_at: str = "18:00"
 
     @property
     def db_is_local(self) -> bool:
@@ -56,6 +66,11 @@ class Config:
     @property
     def refresh_log(self) -> Path:
         return self.state_dir / "refresh_log.jsonl"
+
+    @property
+    def fetch_status(self) -> Path:
+        """The last price fetch's state (running / done / failed), written by `serve`."""
+        return self.state_dir / "fetch_status.json"
 
     @property
     def market_dir(self) -> Path:
@@ -79,4 +94,7 @@ def load_config(**overrides: str | Path) -> Config:
         state_dir=Path(values["state_dir"]),
         market_start=values["market_start"],
         admin_token=values["admin_token"],
+        address=values["address"],
+        port=values["port"],
+        refresh_at=values["refresh_at"],
     )

@@ -11,7 +11,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from aiwatch import charts, export, market, ui
+from aiwatch import charts, export, market, text, ui
+from aiwatch.serve import status as fetch_status
 
 ui.use_app_navigation()
 
@@ -166,7 +167,19 @@ if subject is None:
     st.stop()
 if subject not in c["priced"]:
     when = "" if as_of == ui.LATEST else f" on or before {as_of:%Y-%m-%d}"
-    ui.empty_state(f"no prices are stored for {subject}{when}.", HOW_TO_GET_PRICES)
+    # `serve` fetches prices on a first start: say how that went (a file in the state folder)
+    note = fetch_status.price_note(fetch_status.read(ui.config())) if as_of == ui.LATEST else None
+    ui.empty_state(f"no prices are stored for {subject}{when}.",
+                   text.esc(note[1]) + ("" if note[0] == "running" else f" {HOW_TO_GET_PRICES}")
+                   if note else HOW_TO_GET_PRICES)
+    if note and note[0] == "running":
+        @st.fragment(run_every=3)
+        def wait_for_prices() -> None:
+            """Show the prices once the fetch is over (the whole page reruns then)."""
+            latest = fetch_status.price_note(fetch_status.read(ui.config()))
+            if not latest or latest[0] != "running":
+                st.rerun(scope="app")
+        wait_for_prices()
     st.stop()
 
 st.caption(f"{subject} against peers and an index, with the thesis milestones. Performance uses adjusted "
