@@ -9,7 +9,7 @@ with known as (
 ),
 
 final as (
-    select fiscal_year, fiscal_quarter, period_end, release_date, source_url
+    select fiscal_year, fiscal_quarter, period_end, release_date, source_url, source_kind, checked_against
     from known
 )
 

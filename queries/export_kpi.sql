@@ -23,6 +23,8 @@ final as (
         value_text(value, unit, qualifier) as value_text,
         reported_at,
         source_url,
+        source_kind,
+        checked_against,
         note
     from known
 )

@@ -9,7 +9,7 @@ with known as (
 ),
 
 final as (
-    select model, vendor, board, metric, value, rank, observed_at, source_url, note
+    select model, vendor, board, metric, value, rank, observed_at, source_url, source_kind, checked_against, note
     from known
 )
 

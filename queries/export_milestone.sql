@@ -21,7 +21,8 @@ final as (
         category,
         title,
         detail,
-        source_url
+        source_url,
+        source_kind
     from known
 )
 

@@ -17,7 +17,9 @@ final as (
         segment,
         revenue_usd_m,
         reported_at,
-        source_url
+        source_url,
+        source_kind,
+        checked_against
     from known
 )
 

@@ -32,7 +32,8 @@ kpi_entries as (
                         || ')', '')
             || '. Published ' || strftime(reported_at, '%Y-%m-%d') || '.'
             || coalesce(' Note: ' || note, '') as summary,
-        source_url
+        source_url,
+        source_kind
     from kpi_facts
 ),
 
@@ -57,7 +58,8 @@ segment_entries as (
                    order by segment = 'Total', segment)
             || ' (' || replace(basis, '_', ' ') || ', quarter ended ' || strftime(max(period_end), '%Y-%m-%d')
             || '). Published ' || strftime(max(reported_at), '%Y-%m-%d') || '.' as summary,
-        min(source_url) as source_url
+        min(source_url) as source_url,
+        arg_min(source_kind, source_url) as source_kind
     from segment_known
     group by fiscal_year, fiscal_quarter, basis
 ),
@@ -70,7 +72,8 @@ milestone_entries as (
         m.known_at::date as published_at,
         i.name || ': ' || m.title as title,
         date_label(m.date, m.date_precision) || ' · ' || m.category || '. ' || m.detail as summary,
-        m.source_url
+        m.source_url,
+        m.source_kind
     from milestone_known as m
     inner join indicator as i using (indicator)
     where m.known_at <= $as_of

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from aiwatch import admin, store
 from aiwatch.export import to_safe_csv
-from tests.conftest import ROOT, make_cfg, use_env
+from tests.conftest import ROOT, make_cfg, plain, use_env
 from tests.test_admin import TOKEN, bad_uploads, corrected_segments, snapshot
 
 APP = str(ROOT / "app.py")
@@ -68,7 +68,8 @@ def write_controls(at: AppTest) -> list[str]:
 
 
 def texts(elements) -> str:
-    return "\n".join(e.value for e in elements)
+    """What the reader sees (Markdown escapes of aiwatch.text.esc removed)."""
+    return plain("\n".join(e.value for e in elements))
 
 
 def test_everyone_sees_tables_log_and_downloads(viewer_env):
@@ -191,7 +192,7 @@ def one_more_total(cfg, revenue: str) -> bytes:
     new = dict.fromkeys(table[0], "")
     new.update(fiscal_year="2025", fiscal_quarter="Q3", period_end="2025-03-31", basis="as_reported",
                segment="Total", revenue_usd_m=revenue, reported_at="2025-04-29",
-               source_url="https://example.test/synthetic/seg/2025q3b")
+               source_url="https://example.test/synthetic/seg/2025q3b", source_kind="company")
     return to_bytes([*table, [new[c] for c in table[0]]])
 
 

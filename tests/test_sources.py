@@ -129,7 +129,7 @@ def test_primary_share_per_table(cfg):
 
 
 # Ticker sources (a quote page, not a fact) are the only source_url without a kind.
-NOT_FACT_SOURCES = {"market_tickers", "overview_ytd_vs_index"}
+NOT_FACT_SOURCES = {"market_tickers", "overview_ytd_vs_index", "export_ticker"}
 
 
 def test_every_query_that_shows_a_fact_source_shows_its_kind(con):
