@@ -11,17 +11,30 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from aiwatch import charts, export, market, ui
+from aiwatch import charts, events, export, market, ui
+from aiwatch.text import esc
 
 ui.use_app_navigation()
 
 MAX_LINE_POINTS = 4000  # per chart; milestone markers add at most a few dozen (< 5,000 in all)
-PREFERRED_BENCHMARK = "QQQ"  # the default index proxy when data/ticker.csv lists it
 FIRST_DAY = date(1900, 1, 1)
 HOW_TO_GET_PRICES = "Run `python -m aiwatch import-prices FILE` or `python -m aiwatch refresh`, then reload."
 PERF_COLUMNS = ["ticker", "date", "rebased", "return_since_base_pct", "adj_close", "close",
                 "drawdown_pct", "corr_60d", "beta_60d", "is_benchmark", "grain"]
-EVENT_LABELS = {"date": "Date", "day0_date": "Day 0", "title": "Milestone", "indicator_name": "Indicator"}
+MODEL_LABELS = {"market": "Market model", "market-adjusted": "Market-adjusted"}
+EVENT_TABLE = {  # column -> (label, number format)
+    "milestone_date": ("Date", None), "day0": ("Day 0", None), "title": ("Milestone", None),
+    "indicator_name": ("Indicator", None), "car_pct": ("CAR %", "{:+.2f}"), "t_stat": ("t", "{:+.2f}"),
+    "p_value": ("p", "{:.3f}"), "marks": ("Flags", None), "confounders": ("Confounded by", None),
+    "beta": ("β", "{:.2f}"), "alpha_bp": ("α (bp/day)", "{:+.1f}"), "r2": ("R²", "{:.2f}"),
+    "sigma_pct": ("σ % per day", "{:.2f}"), "n_est": ("Estimation days", None), "note": ("Note", None),
+    "source_url": ("Source", None)}
+AGGREGATE_TABLE = {
+    "group_kind": ("By", None), "group": ("Group", None), "sample": ("Events", None), "n": ("N", None),
+    "caar_pct": ("CAAR %", "{:+.2f}"), "caar_t": ("t (cross-section)", "{:+.2f}"), "caar_p": ("p", "{:.3f}"),
+    "bmp_t": ("BMP t", "{:+.2f}"), "bmp_p": ("BMP p", "{:.3f}")}
+DOWNLOAD_EVENT_COLUMNS = [*events.EVENT_COLUMNS, "title", "indicator_name", "category", "confounded", "significant",
+                          "note", "source_url"]
 
 
 def day(value) -> date:
@@ -51,6 +64,7 @@ def choices(db: str, ident, as_of: date) -> dict:
         "others": others["ticker"].tolist(),
         "peers": others.loc[others["role"] == "peer", "ticker"].tolist(),
         "indexes": others.loc[others["role"] == "index", "ticker"].tolist() or others["ticker"].tolist(),
+        "default_benchmark": events.default_benchmark(tickers),
         "first": {t: day(d) for t, d in zip(priced["ticker"], priced["first_date"])},
         "last": {t: day(d) for t, d in zip(priced["ticker"], priced["last_date"])},
         "indicators": dict(zip(indicators["indicator"].tolist(), indicators["name"].tolist())),
@@ -133,25 +147,100 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
     return perf, milestones
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def event_study(db: str, ident, subject: str, benchmark: str, model: str, as_of: date
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every day-precision milestone's rows (all windows, every indicator: a milestone confounds
+    another whatever the filter) and the CAR path of each event, from the store."""
+    inputs = events.load_inputs(ui.query, subject, benchmark, as_of)
+    table = events.study(inputs, model, benchmark)
+    ids = table.loc[table["car_pct"].notna(), "milestone_id"].unique()
+    paths = [events.car_path(inputs, i, model).assign(milestone_id=i) for i in ids]
+    return table, (pd.concat(paths, ignore_index=True) if paths else pd.DataFrame(columns=["milestone_id"]))
+
+
+def styled(df: pd.DataFrame, spec: dict, bold: pd.Series | None = None, bold_columns: tuple = ()):
+    """The table as shown: labelled columns, numbers formatted, significant figures bold."""
+    shown = df[list(spec)]
+    style = shown.style.format({c: f for c, (_, f) in spec.items() if f}, na_rep="")
+    if bold is not None:
+        weights = ["font-weight: bold" if b else "" for b in bold]
+        style = style.apply(lambda _: weights, subset=list(bold_columns))
+    return style
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def event_chart(db: str, ident, subject: str, benchmark: str, indicators: tuple, as_of: date) -> pd.DataFrame:
-    """The event-study chart; returns the table behind it."""
-    events = ui.query("event_study", subject=subject, benchmark=benchmark, indicators=list(indicators),
-                      as_of=as_of)
-    if events.empty:
-        return events
-    st.altair_chart(charts.event_study_bars(events, subject, benchmark), width="stretch")
-    complete = events.dropna(subset=["excess_0_p5_pct"])
-    st.caption(f"{len(events)} milestone(s); mean difference {events['excess_m1_p1_pct'].mean():+.2f} pp over "
-               f"[-1, +1] and {complete['excess_0_p5_pct'].mean():+.2f} pp over [0, +5] ({len(complete)} with "
-               "five trading days after). Milestones dated only to a month, quarter or year are left out. "
-               "Click a column header to sort the table.")
-    return events
+def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, indicators: tuple,
+                  window: str, exclude: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The CAR chart, the per-event table and the aggregates; returns the rows shown (every window)
+    and the aggregates, for the downloads."""
+    table, _ = event_study(db, ident, subject, benchmark, model, as_of)
+    rows = table[table["indicator"].isin(indicators)]
+    if exclude:
+        rows = rows[~rows["confounded"]]
+    scored = rows.dropna(subset=["car_pct"])
+    if scored.empty:
+        ui.empty_state("no milestone dated to the day has enough prices around it for the chosen watch "
+                       "indicators (an event needs 120 trading days of history before it).")
+        return rows, events.aggregates(rows)
+    label = f"[{window}]"
+    st.altair_chart(charts.event_car_dots(scored, window, events.WINDOW_LABELS, subject, benchmark),
+                    width="stretch")
+    chosen = scored[scored["window"] == window]
+    st.caption(f"{scored['milestone_id'].nunique()} milestone(s) with statistics; {MODEL_LABELS[model].lower()}"
+               f" against {benchmark}. Large dots: p < 0.05; hollow: confounded (an earnings release within "
+               f"trading days [-1, +1] of day 0, or another milestone inside the window); the chosen window "
+               f"{label} is solid.")
+
+    st.markdown(f"**Per event, window {label}**")
+    shown = rows[rows["window"] == window].assign(
+        alpha_bp=lambda d: 1e4 * d["alpha"],
+        marks=lambda d: (d["significant"].map({True: "✱ p<0.05 ", False: ""})
+                         + d["confounded"].map({True: "⚠ confounded", False: ""})).str.strip())
+    st.dataframe(
+        styled(shown, EVENT_TABLE, shown["significant"].tolist(), ("car_pct", "t_stat", "p_value")),
+        hide_index=True, width="stretch",
+        column_config={c: (st.column_config.LinkColumn(lbl, display_text="open source") if c == "source_url"
+                           else st.column_config.Column(lbl)) for c, (lbl, _) in EVENT_TABLE.items()})
+    st.caption(f"Bold and ✱: p < 0.05 (two-sided, Student's t with n − {2 if model == 'market' else 1} degrees "
+               f"of freedom). ⚠: confounded, with what confounds it. {len(chosen)} of {len(shown)} milestone(s) "
+               "have a value in this window; the note says why the others have none.")
+
+    st.markdown(f"**Averages across events, window {label}**")
+    agg = events.aggregates(table[table["indicator"].isin(indicators)])
+    view = agg[agg["window"] == window]
+    if exclude:
+        view = view[view["sample"] == "unconfounded"]
+    view = view.assign(group_kind=view["group_kind"].map({"all": "all", "indicator": "watch indicator",
+                                                           "category": "category"}),
+                       sample=view["sample"].map({"all": "all", "unconfounded": "without confounded"}))
+    significant = (view["caar_p"] < events.SIGNIFICANT_P).tolist()
+    st.dataframe(styled(view, AGGREGATE_TABLE, significant, ("caar_pct", "caar_t", "caar_p")), hide_index=True,
+                 width="stretch",
+                 column_config={c: st.column_config.Column(lbl) for c, (lbl, _) in AGGREGATE_TABLE.items()})
+    st.caption("CAAR: the mean CAR, with its cross-sectional t (the spread of the CARs across events). BMP: "
+               "the standardized test of Boehmer, Musumeci and Poulsen (1991), the mean of each event's "
+               "CAR / (σ √L) times √N over their standard deviation. Both need N ≥ 2; bold: p < 0.05.")
+    return rows, agg
 
 
-def lazy_download(df: pd.DataFrame, filename: str, key: str) -> None:
+@st.cache_data(max_entries=64, show_spinner=False)
+def path_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, event: str,
+                 label: str) -> pd.DataFrame:
+    """The CAR path chart of one event; returns its rows."""
+    _, paths = event_study(db, ident, subject, benchmark, model, as_of)
+    path = paths[paths["milestone_id"] == event]
+    st.altair_chart(charts.event_car_path(path, subject), width="stretch")
+    st.caption(f"{esc(label)}: abnormal returns cumulated from trading day -10, against {benchmark} "
+               f"({MODEL_LABELS[model].lower()}). Grey: the 95% band if nothing abnormal happened, ± 1.96 · σ · √k "
+               "after k days. Outside the band the move is larger than the stock's ordinary noise.")
+    return path
+
+
+def lazy_download(df: pd.DataFrame, filename: str, key: str, label: str = "prices as plotted",
+                  verbatim: tuple[str, ...] = ()) -> None:
     """Like ui.download, but the CSV is only made when clicked (this table can be large)."""
-    st.download_button("Download CSV: prices as plotted", data=lambda: export.to_safe_csv(as_dates(df, "date")),
+    st.download_button(f"Download CSV: {label}", data=lambda: export.to_safe_csv(df, verbatim=verbatim),
                        file_name=filename, mime="text/csv", key=key, icon=":material/download:")
 
 
@@ -182,7 +271,7 @@ compare = c1.multiselect(
 indexes = c["indexes"]
 benchmark = c2.selectbox(
     "Benchmark", indexes, key="benchmark", bind="query-params",
-    index=indexes.index(PREFERRED_BENCHMARK) if PREFERRED_BENCHMARK in indexes else 0,
+    index=indexes.index(c["default_benchmark"]) if c["default_benchmark"] in indexes else 0,
     help="The index proxy for correlation, beta and the event study.") if indexes else None
 rebase = c3.selectbox(
     "Rebase to 100 at", list(c["rebase"]), index=None, format_func=lambda i: c["rebase"][i][1],
@@ -211,31 +300,55 @@ if rebase is not None:
 
 perf, milestones = performance_section(db, ident, subject, lines, benchmark, start, base_date, base_label,
                                        last, as_of, tuple(indicators), log)
-lazy_download(perf, f"market_prices_{horizon}.csv", key="dl_market_prices")
+lazy_download(as_dates(perf, "date"), f"market_prices_{horizon}.csv", key="dl_market_prices")
 
 st.subheader("Event study")
 if not benchmark:
     ui.empty_state("no index or peer prices to compare with.", HOW_TO_GET_PRICES)
     st.stop()
+sub, bench = esc(subject), esc(benchmark)
 st.markdown(
-    f"For each milestone dated to the day: **{subject}'s return minus {benchmark}'s** over trading days "
-    "**[-1, +1]** and **[0, +5]** around it. Trading days are the days on which both have a price. **Day 0** is "
-    "the milestone's date when the market was open that day, otherwise the next trading day. A window [a, b] "
-    "runs from the close of day a-1 to the close of day b (adjusted closes): [-1, +1] from the close two "
-    "trading days before day 0 to the close of the day after it; [0, +5] from the close the day before day 0 "
-    "to the close five trading days after it.")
+    f"For each milestone dated to the day: did **{sub}** move more than its normal co-movement with "
+    f"**{bench}** would predict? The **market model** fits {sub}'s daily return on {bench}'s over "
+    "trading days [-250, -11] before day 0 (at least 120 returns); the **abnormal return** is the part it does "
+    "not predict, the **CAR** its sum over a window. *Market-adjusted* simply subtracts the benchmark's return. "
+    "**Day 0** is the milestone's date when the market was open that day, otherwise the next trading day. "
+    "Method and reference (MacKinlay 1997): see the README.")
 st.warning("This shows **association, not cause**: earnings, other news and the whole market move prices on the "
-           "same days, and a few days' return says little about a multi-year thesis.", icon=":material/balance:")
-events = event_chart(db, ident, subject, benchmark, tuple(indicators), as_of)
-if events.empty:
-    ui.empty_state("no milestone dated to the day has prices around it for the chosen watch indicators.")
-else:
-    labels = {**EVENT_LABELS,
-              "subject_m1_p1_pct": f"{subject} [-1,+1] %", "benchmark_m1_p1_pct": f"{benchmark} [-1,+1] %",
-              "excess_m1_p1_pct": "Difference [-1,+1] pp", "subject_0_p5_pct": f"{subject} [0,+5] %",
-              "benchmark_0_p5_pct": f"{benchmark} [0,+5] %", "excess_0_p5_pct": "Difference [0,+5] pp"}
-    ui.sources_table(as_dates(events, "date", "day0_date"), [*labels, "source_url"],
-                     key=f"event_study_{subject}_{benchmark}", labels=labels)
+           "same days, and a few days' return says little about a multi-year thesis. A single-firm t-test says "
+           "whether one event's move was larger than the stock's ordinary daily noise, not why it moved; with "
+           "many events and windows, about one in twenty passes p < 0.05 by chance.", icon=":material/balance:")
+c1, c2, c3 = st.columns([1.4, 2, 1.2], vertical_alignment="bottom")
+model = c1.segmented_control("Model", events.MODELS, format_func=MODEL_LABELS.get, default=events.MODELS[0],
+                             key="model", bind="query-params", required=True,
+                             help="Market model: OLS on the benchmark (alpha, beta). Market-adjusted: subject "
+                                  "minus benchmark.")
+window = c2.segmented_control("Window", events.WINDOW_LABELS, default=events.WINDOW_LABELS[0], key="window",
+                              bind="query-params", required=True, format_func=lambda w: f"[{w}]",
+                              help="Trading days relative to day 0, both ends included.")
+exclude = c3.toggle("Exclude confounded", value=False, key="exclude_confounded", bind="query-params",
+                    help="Leave out events with an earnings release within trading days [-1, +1] of day 0 or "
+                         "another milestone inside the window.")
+rows, agg = event_section(db, ident, subject, benchmark, model, as_of, tuple(indicators), window, exclude)
+d1, d2 = st.columns(2)
+with d1:
+    lazy_download(rows[DOWNLOAD_EVENT_COLUMNS], f"event_study_{model}.csv", key="dl_event_study", label="every event and window",
+                  verbatim=("window",))
+with d2:
+    lazy_download(agg, f"event_study_aggregates_{model}.csv", key="dl_event_aggregates", label="the averages",
+                  verbatim=("window",))
+
+scored = rows[rows["car_pct"].notna()].drop_duplicates("milestone_id")
+if not scored.empty:
+    st.markdown("**CAR path around one event**")
+    labels = {i: f"{d:%Y-%m-%d} · {t}" for i, d, t in
+              zip(scored["milestone_id"], pd.to_datetime(scored["milestone_date"]), scored["title"])}
+    ids = list(labels)
+    event = st.selectbox("Event", ids, index=len(ids) - 1, format_func=labels.get, key="event",
+                         bind="query-params", help="A milestone with statistics under the chosen model.")
+    if event is not None:
+        path = path_section(db, ident, subject, benchmark, model, as_of, event, labels[event])
+        lazy_download(as_dates(path, "date"), "event_car_path.csv", key="dl_event_path", label="this CAR path")
 
 with st.expander("Data and sources", icon=":material/table:"):
     if not milestones.empty:
