@@ -171,18 +171,16 @@ def styled(df: pd.DataFrame, spec: dict, bold: pd.Series | None = None, bold_col
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, indicators: tuple,
-                  window: str, exclude: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The CAR chart, the per-event table and the aggregates; returns the rows shown (every window)
-    and the aggregates, for the downloads."""
+                  window: str, exclude: bool) -> dict[str, str]:
+    """The CAR chart, the per-event table and the aggregates. Returns {milestone id: label} of the
+    events with statistics, for the CAR path's chooser (plain values: cheap on every rerun)."""
     table, _ = event_study(db, ident, subject, benchmark, model, as_of)
-    rows = table[table["indicator"].isin(indicators)]
-    if exclude:
-        rows = rows[~rows["confounded"]]
+    rows = shown_rows(table, indicators, exclude)
     scored = rows.dropna(subset=["car_pct"])
     if scored.empty:
         ui.empty_state("no milestone dated to the day has enough prices around it for the chosen watch "
                        "indicators (an event needs 120 trading days of history before it).")
-        return rows, events.aggregates(rows)
+        return {}
     label = f"[{window}]"
     st.altair_chart(charts.event_car_dots(scored, window, events.WINDOW_LABELS, subject, benchmark),
                     width="stretch")
@@ -221,26 +219,59 @@ def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_o
     st.caption("CAAR: the mean CAR, with its cross-sectional t (the spread of the CARs across events). BMP: "
                "the standardized test of Boehmer, Musumeci and Poulsen (1991), the mean of each event's "
                "CAR / (σ √L) times √N over their standard deviation. Both need N ≥ 2; bold: p < 0.05.")
-    return rows, agg
+    first = scored.drop_duplicates("milestone_id")
+    return {i: f"{d:%Y-%m-%d} · {t}" for i, d, t in zip(first["milestone_id"], first["milestone_date"],
+                                                         first["title"])}
+
+
+def shown_rows(table: pd.DataFrame, indicators: tuple, exclude: bool) -> pd.DataFrame:
+    """The study's rows of the chosen watch indicators, without the confounded ones if asked."""
+    rows = table[table["indicator"].isin(indicators)]
+    return rows[~rows["confounded"]] if exclude else rows
+
+
+def event_downloads(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, indicators: tuple,
+                    exclude: bool, event: str | None) -> None:
+    """Download buttons for every number of the section; each CSV is made only when clicked."""
+    def study():
+        return event_study(db, ident, subject, benchmark, model, as_of)
+
+    def csv_rows() -> bytes:
+        return export.to_safe_csv(shown_rows(study()[0], indicators, exclude)[DOWNLOAD_EVENT_COLUMNS],
+                                  verbatim=("window",))
+
+    def csv_aggregates() -> bytes:
+        return export.to_safe_csv(events.aggregates(shown_rows(study()[0], indicators, False)),
+                                  verbatim=("window",))
+
+    def csv_path() -> bytes:
+        paths = study()[1]
+        return export.to_safe_csv(as_dates(paths[paths["milestone_id"] == event], "date"))
+
+    buttons = [("every event and window", csv_rows, f"event_study_{model}.csv", "dl_event_study"),
+               ("the averages", csv_aggregates, f"event_study_aggregates_{model}.csv", "dl_event_aggregates")]
+    if event is not None:
+        buttons.append(("this CAR path", csv_path, "event_car_path.csv", "dl_event_path"))
+    for col, (label, data, name, key) in zip(st.columns(len(buttons)), buttons):
+        col.download_button(f"Download CSV: {label}", data=data, file_name=name, mime="text/csv", key=key,
+                            icon=":material/download:")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def path_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, event: str,
-                 label: str) -> pd.DataFrame:
-    """The CAR path chart of one event; returns its rows."""
+                 label: str) -> None:
+    """The CAR path chart of one event."""
     _, paths = event_study(db, ident, subject, benchmark, model, as_of)
     path = paths[paths["milestone_id"] == event]
     st.altair_chart(charts.event_car_path(path, subject), width="stretch")
     st.caption(f"{esc(label)}: abnormal returns cumulated from trading day -10, against {benchmark} "
                f"({MODEL_LABELS[model].lower()}). Grey: the 95% band if nothing abnormal happened, ± 1.96 · σ · √k "
                "after k days. Outside the band the move is larger than the stock's ordinary noise.")
-    return path
 
 
-def lazy_download(df: pd.DataFrame, filename: str, key: str, label: str = "prices as plotted",
-                  verbatim: tuple[str, ...] = ()) -> None:
+def lazy_download(df: pd.DataFrame, filename: str, key: str) -> None:
     """Like ui.download, but the CSV is only made when clicked (this table can be large)."""
-    st.download_button(f"Download CSV: {label}", data=lambda: export.to_safe_csv(df, verbatim=verbatim),
+    st.download_button("Download CSV: prices as plotted", data=lambda: export.to_safe_csv(df),
                        file_name=filename, mime="text/csv", key=key, icon=":material/download:")
 
 
@@ -329,26 +360,16 @@ window = c2.segmented_control("Window", events.WINDOW_LABELS, default=events.WIN
 exclude = c3.toggle("Exclude confounded", value=False, key="exclude_confounded", bind="query-params",
                     help="Leave out events with an earnings release within trading days [-1, +1] of day 0 or "
                          "another milestone inside the window.")
-rows, agg = event_section(db, ident, subject, benchmark, model, as_of, tuple(indicators), window, exclude)
-d1, d2 = st.columns(2)
-with d1:
-    lazy_download(rows[DOWNLOAD_EVENT_COLUMNS], f"event_study_{model}.csv", key="dl_event_study", label="every event and window",
-                  verbatim=("window",))
-with d2:
-    lazy_download(agg, f"event_study_aggregates_{model}.csv", key="dl_event_aggregates", label="the averages",
-                  verbatim=("window",))
-
-scored = rows[rows["car_pct"].notna()].drop_duplicates("milestone_id")
-if not scored.empty:
+labels = event_section(db, ident, subject, benchmark, model, as_of, tuple(indicators), window, exclude)
+event = None
+if labels:
     st.markdown("**CAR path around one event**")
-    labels = {i: f"{d:%Y-%m-%d} · {t}" for i, d, t in
-              zip(scored["milestone_id"], pd.to_datetime(scored["milestone_date"]), scored["title"])}
     ids = list(labels)
     event = st.selectbox("Event", ids, index=len(ids) - 1, format_func=labels.get, key="event",
                          bind="query-params", help="A milestone with statistics under the chosen model.")
     if event is not None:
-        path = path_section(db, ident, subject, benchmark, model, as_of, event, labels[event])
-        lazy_download(as_dates(path, "date"), "event_car_path.csv", key="dl_event_path", label="this CAR path")
+        path_section(db, ident, subject, benchmark, model, as_of, event, labels[event])
+event_downloads(db, ident, subject, benchmark, model, as_of, tuple(indicators), exclude, event)
 
 with st.expander("Data and sources", icon=":material/table:"):
     if not milestones.empty:

@@ -103,3 +103,12 @@ def test_no_store_or_no_prices_exit_1(cfg, capsys, monkeypatch):
     assert run(cfg) == 1
     assert "no prices are stored for MSFT" in capsys.readouterr().err
     assert not list(cfg.data_dir.glob("market/*"))  # reads only: nothing written
+
+
+
+def test_verbatim_columns_are_kept_and_others_neutralised():
+    from aiwatch.export import to_safe_csv
+
+    df = pd.DataFrame({"window": ["-1,+1", "0,+5"], "note": ["-1,+1", "=1+1"]})
+    assert to_safe_csv(df, verbatim=("window",)).decode().splitlines() == [
+        "window,note", '"-1,+1","\'-1,+1"', '"0,+5",\'=1+1']
