@@ -232,7 +232,7 @@ def market_rolling(perf: pd.DataFrame, value: str, title: str, subject: str, ord
 # is drawn solid, the others faded.
 
 EVENT_WINDOW_COLORS = ["#1f6fb4", "#d9822b", "#2a9d8f", "#8e5cc0"]
-EVENT_ROW_PX = 24
+EVENT_ROW_PX = 38  # per milestone: its label on one line, its dots below (readable at phone width)
 
 
 def _event_label(df: pd.DataFrame) -> pd.Series:
@@ -262,19 +262,27 @@ def event_car_dots(rows: pd.DataFrame, window: str, windows: list[str], subject:
     ]
     color = alt.Color("window:N", title="Window", sort=windows,
                       scale=alt.Scale(domain=windows, range=EVENT_WINDOW_COLORS[:len(windows)]),
-                      legend=alt.Legend(orient="top", labelLimit=0))
+                      legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0))
+    # The milestone's label is a text mark above its dots, not an axis label: a long title would
+    # otherwise squeeze the plot to nothing on a phone. It is cut at the chart's width.
+    y = alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False, domain=False,
+                                                                 grid=True, gridDash=[2, 3], gridOpacity=0.5))
     base = alt.Chart(df, height=alt.Step(EVENT_ROW_PX)).encode(
-        y=alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("car_pct:Q", title=f"Cumulative abnormal return of {subject} vs {benchmark} (%)"),
+        y=y,
+        yOffset=alt.value(7),
+        x=alt.X("car_pct:Q", title=f"CAR vs {benchmark} (%)"),
         color=color,
         size=alt.condition(alt.datum.significant, alt.value(150), alt.value(45)),
         opacity=alt.condition(alt.datum.chosen, alt.value(1.0), alt.value(0.35)),
         tooltip=tooltip,
     )
+    labels = alt.Chart(df.drop_duplicates("event")).mark_text(
+        align="left", baseline="middle", dy=-9, fontSize=11, color="#333", limit=alt.expr("width")
+    ).encode(y=y, x=alt.value(0), text="event:N", tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#888").encode(x="x:Q")
     solid = base.transform_filter(~alt.datum.confounded).mark_point(filled=True, strokeWidth=0)
     hollow = base.transform_filter(alt.datum.confounded).mark_point(filled=False, strokeWidth=2)
-    return alt.layer(zero, solid, hollow)
+    return alt.layer(zero, labels, solid, hollow)
 
 
 def event_car_path(path: pd.DataFrame, subject: str) -> alt.LayerChart:

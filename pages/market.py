@@ -22,17 +22,18 @@ HOW_TO_GET_PRICES = "Run `python -m aiwatch import-prices FILE` or `python -m ai
 PERF_COLUMNS = ["ticker", "date", "rebased", "return_since_base_pct", "adj_close", "close",
                 "drawdown_pct", "corr_60d", "beta_60d", "is_benchmark", "grain"]
 MODEL_LABELS = {"market": "Market model", "market-adjusted": "Market-adjusted"}
-EVENT_TABLE = {  # column -> (label, number format)
-    "milestone_date": ("Date", None), "day0": ("Day 0", None), "title": ("Milestone", None),
-    "indicator_name": ("Indicator", None), "car_pct": ("CAR %", "{:+.2f}"), "t_stat": ("t", "{:+.2f}"),
-    "p_value": ("p", "{:.3f}"), "marks": ("Flags", None), "confounders": ("Confounded by", None),
+EVENT_TABLE = {  # column -> (label, number format); what a reader needs first comes first
+    "milestone_date": ("Date", None), "title": ("Milestone", None), "car_pct": ("CAR %", "{:+.2f}"),
+    "t_stat": ("t", "{:+.2f}"), "p_value": ("p", "p"), "marks": ("Flags", None),
+    "confounders": ("Confounded by", None), "day0": ("Day 0", None), "indicator_name": ("Indicator", None),
     "beta": ("β", "{:.2f}"), "alpha_bp": ("α (bp/day)", "{:+.1f}"), "r2": ("R²", "{:.2f}"),
     "sigma_pct": ("σ % per day", "{:.2f}"), "n_est": ("Estimation days", None), "note": ("Note", None),
     "source_url": ("Source", None)}
 AGGREGATE_TABLE = {
     "group_kind": ("By", None), "group": ("Group", None), "sample": ("Events", None), "n": ("N", None),
-    "caar_pct": ("CAAR %", "{:+.2f}"), "caar_t": ("t (cross-section)", "{:+.2f}"), "caar_p": ("p", "{:.3f}"),
-    "bmp_t": ("BMP t", "{:+.2f}"), "bmp_p": ("BMP p", "{:.3f}")}
+    "caar_pct": ("CAAR %", "{:+.2f}"), "caar_t": ("t (cross-section)", "{:+.2f}"), "caar_p": ("p", "p"),
+    "bmp_t": ("BMP t", "{:+.2f}"), "bmp_p": ("BMP p", "p")}
+COLUMN_WIDTHS = {"title": 260, "group": 200, "confounders": 260, "marks": 60, "note": 220}
 DOWNLOAD_EVENT_COLUMNS = [*events.EVENT_COLUMNS, "title", "indicator_name", "category", "confounded", "significant",
                           "note", "source_url"]
 
@@ -159,10 +160,20 @@ def event_study(db: str, ident, subject: str, benchmark: str, model: str, as_of:
     return table, (pd.concat(paths, ignore_index=True) if paths else pd.DataFrame(columns=["milestone_id"]))
 
 
+def p_text(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def columns(spec: dict) -> dict:
+    """Column labels and widths for st.dataframe (sources as links)."""
+    return {c: (st.column_config.LinkColumn(lbl, display_text="open source") if c == "source_url"
+                else st.column_config.Column(lbl, width=COLUMN_WIDTHS.get(c))) for c, (lbl, _) in spec.items()}
+
+
 def styled(df: pd.DataFrame, spec: dict, bold: pd.Series | None = None, bold_columns: tuple = ()):
     """The table as shown: labelled columns, numbers formatted, significant figures bold."""
     shown = df[list(spec)]
-    style = shown.style.format({c: f for c, (_, f) in spec.items() if f}, na_rep="")
+    style = shown.style.format({c: (p_text if f == "p" else f) for c, (_, f) in spec.items() if f}, na_rep="")
     if bold is not None:
         weights = ["font-weight: bold" if b else "" for b in bold]
         style = style.apply(lambda _: weights, subset=list(bold_columns))
@@ -193,13 +204,12 @@ def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_o
     st.markdown(f"**Per event, window {label}**")
     shown = rows[rows["window"] == window].assign(
         alpha_bp=lambda d: 1e4 * d["alpha"],
-        marks=lambda d: (d["significant"].map({True: "✱ p<0.05 ", False: ""})
-                         + d["confounded"].map({True: "⚠ confounded", False: ""})).str.strip())
+        marks=lambda d: (d["significant"].map({True: "✱ ", False: ""})
+                         + d["confounded"].map({True: "⚠", False: ""})).str.strip())
     st.dataframe(
         styled(shown, EVENT_TABLE, shown["significant"].tolist(), ("car_pct", "t_stat", "p_value")),
-        hide_index=True, width="stretch",
-        column_config={c: (st.column_config.LinkColumn(lbl, display_text="open source") if c == "source_url"
-                           else st.column_config.Column(lbl)) for c, (lbl, _) in EVENT_TABLE.items()})
+        hide_index=True, width="stretch", placeholder="", height=min(36 * (len(shown) + 1) + 2, 820),
+        column_config=columns(EVENT_TABLE))
     st.caption(f"Bold and ✱: p < 0.05 (two-sided, Student's t with n − {2 if model == 'market' else 1} degrees "
                f"of freedom). ⚠: confounded, with what confounds it. {len(chosen)} of {len(shown)} milestone(s) "
                "have a value in this window; the note says why the others have none.")
@@ -214,8 +224,8 @@ def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_o
                        sample=view["sample"].map({"all": "all", "unconfounded": "without confounded"}))
     significant = (view["caar_p"] < events.SIGNIFICANT_P).tolist()
     st.dataframe(styled(view, AGGREGATE_TABLE, significant, ("caar_pct", "caar_t", "caar_p")), hide_index=True,
-                 width="stretch",
-                 column_config={c: st.column_config.Column(lbl) for c, (lbl, _) in AGGREGATE_TABLE.items()})
+                 width="stretch", placeholder="",
+                 column_config=columns(AGGREGATE_TABLE))
     st.caption("CAAR: the mean CAR, with its cross-sectional t (the spread of the CARs across events). BMP: "
                "the standardized test of Boehmer, Musumeci and Poulsen (1991), the mean of each event's "
                "CAR / (σ √L) times √N over their standard deviation. Both need N ≥ 2; bold: p < 0.05.")
