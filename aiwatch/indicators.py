@@ -11,6 +11,8 @@ from datetime import date
 
 import pandas as pd
 
+from .text import esc, source_link
+
 # How each scorecard status is shown; the status itself always comes from queries/scorecard_rules.sql.
 STATUS_STYLE = {
     "on track": ("green", ":material/check_circle:"),
@@ -28,8 +30,8 @@ EVIDENCE_BADGES = {
 
 
 def md(text: object) -> str:
-    """Text made safe for st.markdown: a dollar sign is a dollar, not the start of LaTeX."""
-    return str(text).replace("$", r"\$")
+    """Data text made safe for st.markdown (see aiwatch.text.esc): literal text, never markup."""
+    return esc(text)
 
 
 def status_badge(status: str) -> str:
@@ -61,28 +63,29 @@ def metric_args(row: Mapping) -> dict:
     the catalog label alone, so it fits a card.
     """
     has_delta = _present(row.get("delta_text"))
-    help_text = (f"{row['label']}, {row['period_label']}: {row['value_text']}. "
-                 f"Published {day(row['reported_at'])}. Source: {row['source_url']}")
+    kind = row.get("source_kind")
+    lines = [esc(f"{row['label']}, {row['period_label']}: {row['value_text']}. "
+                 f"Published {day(row['reported_at'])}.") + " " + source_link(row["source_url"], "Source", kind)]
     if has_delta:
-        help_text += f"  \nPrevious: {row['prev_value_text']} ({row['prev_period_label']})."
+        lines.append(esc(f"Previous: {row['prev_value_text']} ({row['prev_period_label']})."))
     if _present(row.get("note")):
-        help_text += f"  \nNote: {row['note']}"
+        lines.append(esc(f"Note: {row['note']}"))
     return {
-        "label": row["label"],
+        "label": esc(row["label"]),
         "value": row["value_text"],
         "delta": row["delta_text"] if has_delta else None,
         "delta_color": "normal" if row["higher_is_better"] else "inverse",
         "delta_description": (f"{row['period_label']} vs {row['prev_period_label']}" if has_delta
                               else f"{row['period_label']} · first published figure"),
-        "help": md(help_text),
+        "help": "  \n".join(lines),
     }
 
 
 def not_disclosed_args(label: str, as_of: date, latest: date) -> dict:
     """Arguments for st.metric when a KPI has no published figure (yet): say so, never guess."""
     when = "yet" if as_of >= latest else f"by {as_of:%Y-%m-%d}"
-    return {"label": label, "value": "not disclosed",
-            "help": f"No figure for {label} had been published {when}; nothing is estimated."}
+    return {"label": esc(label), "value": "not disclosed",
+            "help": esc(f"No figure for {label} had been published {when}; nothing is estimated.")}
 
 
 def as_of_notice(as_of: date, latest: date) -> str | None:
@@ -109,7 +112,7 @@ def rule_markdown(rule: Mapping) -> tuple[str, str]:
     for side in ("a", "b"):
         if _present(rule[f"input_{side}"]):
             lines.append(f"Input: {md(rule[f'input_{side}'])} — published {day(rule[f'input_{side}_date'])}, "
-                         f"[source]({rule[f'input_{side}_source']})")
+                         + source_link(rule[f"input_{side}_source"], kind=rule.get(f"input_{side}_source_kind")))
     return headline, "  \n".join(lines)
 
 

@@ -30,6 +30,8 @@ MAX_VALUES = 20         # values of one param (a multiselect of tickers stays fa
 MAX_PARAMS = 30         # params in one link
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 SHOWN_CHARS = 40
+MAX_QUERY_CHARS = 4_000  # of names and values looked at; a longer link is cut there, unread
+MAX_NOTICES = 5          # notices shown one by one; the rest are summed up in one line
 DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -66,6 +68,7 @@ def screen(raw: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], list
     """
     kept: dict[str, list[str]] = {}
     notices: list[Notice] = []
+    looked_at = 0
     for i, (name, values) in enumerate(raw.items()):
         values = list(values)
         if i >= MAX_PARAMS:
@@ -80,9 +83,22 @@ def screen(raw: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], list
                                         f"(at most {MAX_VALUE_CHARS})"))
         elif any(CONTROL_RE.search(v) for v in values):
             notices.append(Notice(name, "its value contains control characters"))
+        elif looked_at + len(name) + sum(map(len, values)) > MAX_QUERY_CHARS:
+            notices.append(Notice(name, f"the link is longer than {MAX_QUERY_CHARS:,} characters"))
         else:
+            looked_at += len(name) + sum(map(len, values))
             kept[name] = values
     return kept, notices
+
+
+def notice_lines(notices: Sequence[Notice], limit: int = MAX_NOTICES) -> list[str]:
+    """The messages to show: the first ``limit`` notices, then one line for the rest."""
+    lines = [n.message for n in notices[:limit]]
+    rest = len(notices) - limit
+    if rest > 0:
+        lines.append(f"…and {rest:,} more link parameter{'s' if rest > 1 else ''} "
+                     f"{'were' if rest > 1 else 'was'} ignored.")
+    return lines
 
 
 def url_values(serialized) -> list[str]:

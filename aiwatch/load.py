@@ -139,7 +139,7 @@ TABLES: dict[str, TableSpec] = {
     for t in (
         TableSpec("indicator", (
             Column("indicator", "str"), Column("name", "str"), Column("question", "str"),
-            Column("sort_order", "int"),
+            Column("sort_order", "int"), Column("url_path", "str"), Column("icon", "str", required=False),
         ), key=("indicator",)),
         TableSpec("ticker", (
             Column("ticker", "str"), Column("name", "str"),
@@ -200,6 +200,13 @@ TABLES: dict[str, TableSpec] = {
             Column("milestone_id", "str"), Column("track", "str"), Column("stage", "str"),
             Column("stage_order", "int"), Column("note", "str", required=False),
         ), key=("milestone_id", "track"), optional_file=True),
+        # --- page layouts: which sections each page shows (aiwatch/layout.py declares the kinds)
+        TableSpec("page_section", (
+            Column("page", "str"), Column("sort_order", "int"), Column("beside", "bool", required=False),
+            Column("kind", "str"), Column("refs", "str", required=False),
+            Column("title", "str", required=False), Column("caption", "str", required=False),
+            Column("options", "str", required=False),
+        ), key=("page", "sort_order"), optional_file=True),
     )
 }
 
@@ -408,6 +415,29 @@ def check_stages(stages: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+URL_PATH_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def check_url_paths(indicators: pd.DataFrame, label: str) -> list[Problem]:
+    """Each watch indicator's page has its own clean URL path, apart from the fixed pages'."""
+    from .layout import RESERVED_PATHS
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for _, r in indicators.iterrows():
+        path = r["url_path"]
+        if not isinstance(path, str):
+            continue
+        if not URL_PATH_RE.match(path):
+            problems.append(Problem(label, int(r["_line"]), "url_path", path,
+                                    "lower-case letters, digits and _ (starting with a letter)"))
+        elif path in RESERVED_PATHS or path in seen:
+            problems.append(Problem(label, int(r["_line"]), "url_path", path,
+                                    "a path no other page uses (" + ", ".join(sorted(RESERVED_PATHS | seen)) + ")"))
+        seen.add(path)
+    return problems
+
+
 def load_all(data_dir: Path, only: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Load and validate every curated table in ``data_dir``.
 
@@ -451,6 +481,10 @@ def load_all(data_dir: Path, only: set[str] | None = None) -> tuple[dict[str, pd
                                 set(frames["milestone"]["id"].dropna()), lbl("milestone_stage"),
                                 f"a milestone id from {lbl('milestone')}")
     problems += check_stages(frames["milestone_stage"], lbl("milestone_stage"))
+    problems += check_url_paths(frames["indicator"], lbl("indicator"))
+    from .layout import check_sections  # layout imports Problem from here
+
+    problems += check_sections(frames["page_section"], frames, lbl("page_section"))
     if only is not None:
         problems = [p for p in problems if any(p.file.endswith(f"/{n}.csv") for n in only)]
     return frames, problems

@@ -2,10 +2,25 @@
 -- creates it from data/*.csv; nobody edits it by hand.
 
 create table indicator (
-    indicator   varchar primary key,   -- mai_progress | consumer_ai | api_adoption | openai_dependence
+    indicator   varchar primary key,   -- an opaque key; pages show name and question
     name        varchar not null,
     question    varchar not null,
-    sort_order  integer not null
+    sort_order  integer not null,
+    url_path    varchar not null unique, -- the page's URL path (/mai_progress)
+    icon        varchar                 -- a Material icon for the navigation, e.g. :material/api:
+);
+
+-- Which sections each page shows (data/page_section.csv; kinds in aiwatch/layout.py).
+create table page_section (
+    page        varchar not null,   -- an indicator id, or overview | financials
+    sort_order  integer not null,   -- top to bottom
+    beside      boolean,            -- true: in a column beside the section before it
+    kind        varchar not null,
+    refs        varchar,            -- type:value items separated by |
+    title       varchar,
+    caption     varchar,
+    options     varchar,            -- name=value pairs separated by ;
+    primary key (page, sort_order)
 );
 
 create table ticker (

@@ -4,15 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from aiwatch import charts, ui
+from aiwatch.text import esc, source_link
 
 ui.use_app_navigation()
 
 BASIS_LABELS = {"as_reported": "As reported", "recast": "Recast (today's segments)"}
-# KPI ids from data/kpi_catalog.csv shown on this page
-AZURE_GROWTH = "azure_other_cloud_services_growth_yoy"
-AZURE_AI_POINTS = "azure_growth_points_from_ai_services"
-CLOUD_REVENUE = "microsoft_cloud_revenue_quarter"
-AI_RUN_RATE = "ai_business_annual_revenue_run_rate"
 
 st.title("Financials")
 st.caption("Revenue by reporting segment per fiscal quarter (Microsoft's fiscal year ends June 30), "
@@ -54,9 +50,9 @@ else:
     cols = st.columns(len(latest_q))
     for col, (_, row) in zip(cols, latest_q.sort_values("segment", key=lambda s: s == "Total").iterrows()):
         delta = None if pd.isna(row["yoy_growth_pct"]) else f"{row['yoy_growth_pct']:+.1f}% YoY"
-        col.metric(row["segment"], f"${row['revenue_usd_bn']:,.1f}bn", delta=delta,
-                   help=f"Published {pd.Timestamp(row['reported_at']):%Y-%m-%d}; "
-                        f"basis {row['basis']}; source: {row['source_url']}")
+        col.metric(esc(row["segment"]), f"${row['revenue_usd_bn']:,.1f}bn", delta=delta,
+                   help=esc(f"Published {pd.Timestamp(row['reported_at']):%Y-%m-%d}; basis {row['basis']};") + " "
+                   + source_link(row["source_url"], kind=row.get("source_kind")))
 
     tab_rev, tab_growth, tab_mix = st.tabs(["Revenue by segment", "YoY growth", "Segment mix"])
     with tab_rev:
@@ -74,50 +70,15 @@ else:
         else:
             ui.empty_state("no quarter has both segment figures and a total on this basis.")
 
-st.subheader("Cloud and AI")
-kpis = ui.query("kpi_series", kpi_ids=[AZURE_GROWTH, AZURE_AI_POINTS, CLOUD_REVENUE, AI_RUN_RATE],
-                as_of=as_of)
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.markdown("**Azure growth and the points AI services added**")
-    growth = kpis[kpis["kpi_id"] == AZURE_GROWTH]
-    points = kpis[kpis["kpi_id"] == AZURE_AI_POINTS]
-    if growth.empty:
-        ui.empty_state("no Azure growth figures.")
-    else:
-        st.altair_chart(charts.growth_with_contribution(growth, points), width="stretch")
-        st.caption("Azure and other cloud services revenue growth (YoY %, as reported) beside the "
-                   "percentage points of that growth that came from AI services, where Microsoft "
-                   "quantified it.")
-with c2:
-    st.markdown("**Microsoft Cloud revenue per quarter**")
-    cloud = kpis[kpis["kpi_id"] == CLOUD_REVENUE]
-    if cloud.empty:
-        ui.empty_state("no Microsoft Cloud revenue figures.")
-    else:
-        st.altair_chart(charts.kpi_bars(cloud, "USD bn"), width="stretch")
-with c3:
-    st.markdown("**AI business annual revenue run-rate**")
-    run_rate = kpis[kpis["kpi_id"] == AI_RUN_RATE]
-    if run_rate.empty:
-        ui.empty_state("no AI run-rate figures.")
-    else:
-        st.altair_chart(charts.kpi_points(run_rate, "USD bn", prefix="$", suffix="bn"),
-                        width="stretch")
-        st.caption("As Microsoft stated it: 'surpassed' marks a floor, not an exact figure.")
-
-with st.expander("Data and sources", icon=":material/table:"):
-    if not quarters.empty:
-        st.markdown("**Segment revenue per quarter (this view)**")
-        ui.sources_table(quarters, ["quarter_label", "period_end", "segment", "basis", "revenue_usd_m",
-                                    "yoy_growth_pct", "prior_year_basis", "mix_pct", "reported_at",
-                                    "source_url"], key=f"segment_revenue_{basis}")
-    years = ui.query("segment_revenue_fiscal_years", as_of=as_of)
-    if not years.empty:
-        st.markdown("**Fiscal years**")
-        ui.sources_table(years, ["year_label", "basis", "segment", "revenue_usd_m", "reported_at",
-                                 "source_url"], key="segment_revenue_fiscal_years")
-    if not kpis.empty:
-        st.markdown("**Cloud and AI figures**")
-        ui.sources_table(kpis, ["label", "quarter_label", "period_end", "value", "unit", "qualifier",
-                                "reported_at", "source_url", "note"], key="cloud_ai_kpis")
+# --- the cloud and AI figures (data/page_section.csv, page "financials") -------------------------
+sources = []
+if not quarters.empty:
+    sources.append(ui.Source("Segment revenue per quarter (this view)", quarters,
+                             ["quarter_label", "period_end", "segment", "basis", "revenue_usd_m", "yoy_growth_pct",
+                              "prior_year_basis", "mix_pct", "reported_at", "source_url"]))
+years = ui.query("segment_revenue_fiscal_years", as_of=as_of)
+if not years.empty:
+    sources.append(ui.Source("Fiscal years", years,
+                             ["year_label", "basis", "segment", "revenue_usd_m", "reported_at", "source_url"]))
+sources += ui.render_page("financials", ui.View(as_of=as_of, basis=basis))
+ui.sources_expander(sources, key=f"financials_{basis}")

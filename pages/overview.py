@@ -4,30 +4,22 @@ and what changed since the previous build. Everything as of the sidebar's date."
 import pandas as pd
 import streamlit as st
 
-from aiwatch import charts, ui
+from aiwatch import ui
 from aiwatch.indicators import (
     EVIDENCE_BADGES,
     SCORECARD_COLUMNS,
     SCORECARD_LABELS,
     as_of_notice,
     day,
-    md,
-    metric_args,
-    not_disclosed_args,
     rule_markdown,
     scorecard_inputs,
     status_badge,
     table,
 )
+from aiwatch.text import esc, source_link
 
 ui.use_app_navigation()
 
-# KPI ids from data/kpi_catalog.csv shown as key figures (labels and units come from the catalog)
-AI_RUN_RATE = "ai_business_annual_revenue_run_rate"
-AZURE_GROWTH = "azure_other_cloud_services_growth_yoy"
-AZURE_AI_POINTS = "azure_growth_points_from_ai_services"
-OPENAI_RPO_SHARE = "commercial_rpo_share_openai"
-KEY_FIGURES = [AI_RUN_RATE, AZURE_GROWTH, AZURE_AI_POINTS, OPENAI_RPO_SHARE]
 LATEST_MILESTONES = 5
 
 as_of = ui.as_of()
@@ -41,12 +33,12 @@ if thesis.empty:
     ui.empty_state("no thesis statement.", "Add it to data/thesis.csv and run `python -m aiwatch build`.")
 else:
     for _, t in thesis.iterrows():
-        st.markdown(f"**{md(t['thesis'])}** {md(t['statement'])}")
+        st.markdown(f"**{esc(t['thesis'])}** {esc(t['statement'])}")
 
 # --- scorecard -------------------------------------------------------------------------------
 indicators = ui.query("overview_indicators")
 names = dict(zip(indicators["indicator"], indicators["name"]))
-chosen = st.pills("Watch indicators", options=list(names), format_func=lambda i: names.get(i, i),
+chosen = st.pills("Watch indicators", options=list(names), format_func=lambda i: esc(names.get(i, i)),
                   selection_mode="multi", default=list(names), key="indicator", bind="query-params",
                   help="Filter the scorecard and the latest milestones. The choice is kept in the URL.")
 if names and not chosen:
@@ -66,61 +58,20 @@ else:
     for i, (_, group) in enumerate(rules.groupby("indicator", sort=False)):
         first = group.iloc[0]
         with grid[i % 2].container(border=True):
-            st.markdown(f"#### {md(first['indicator_name'])} &nbsp; {status_badge(first['indicator_status'])}")
-            st.caption(md(first["question"]))
+            st.markdown(f"#### {esc(first['indicator_name'])} &nbsp; {status_badge(first['indicator_status'])}")
+            st.caption(esc(first["question"]))
             for _, r in group.iterrows():
                 headline, details = rule_markdown(r)
-                st.markdown(headline, help=md(r["explanation"]))
+                st.markdown(headline, help=esc(r["explanation"]))
                 st.caption(details)
 
     with st.expander("Scorecard data and sources", icon=":material/table:"):
         ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, key="scorecard",
                          labels=SCORECARD_LABELS)
 
-# --- key figures --------------------------------------------------------------------------------
+# --- key figures (data/page_section.csv, page "overview") ---------------------------------------
 st.subheader("Key figures")
-latest = ui.query("kpi_latest", kpi_ids=KEY_FIGURES, as_of=as_of)
-catalog = ui.query("kpi_catalog", as_of=as_of).set_index("kpi_id")
-ytd = ui.query("overview_ytd_vs_index", as_of=as_of)
-cards = len(KEY_FIGURES) + max(len(ytd), 1)
-cols = [c for _ in range(-(-cards // 3)) for c in st.columns(3)]
-by_id = latest.set_index("kpi_id")
-for col, kpi_id in zip(cols, KEY_FIGURES):
-    if kpi_id in by_id.index:
-        col.metric(**metric_args(by_id.loc[kpi_id]), border=True)
-    elif kpi_id in catalog.index:
-        col.metric(**not_disclosed_args(catalog.loc[kpi_id, "label"], as_of, ui.LATEST), border=True)
-ytd_cols = cols[len(KEY_FIGURES):]
-if ytd.empty:
-    ytd_cols[0].metric("Year to date vs index", "no prices", border=True,
-                       help="No market prices are stored for this date. Run `python -m aiwatch refresh` "
-                            "or `python -m aiwatch import-prices FILE`, then build.")
-for col, (_, y) in zip(ytd_cols, ytd.iterrows()):
-    col.metric(f"{y['ticker']} vs {y['index_ticker']}, year to date", f"{y['ytd_return_pct']:+.1f}%",
-               delta=f"{y['excess_return_pct_points']:+.1f} pts",
-               delta_description=f"to {day(y['end_date'])}; {y['index_ticker']} {y['index_ytd_return_pct']:+.1f}%",
-               help=f"Adjusted closes from {day(y['base_date'])} to {day(y['end_date'])} "
-                    f"({y['price_source']}); {y['index_name']} to {day(y['index_end_date'])}.",
-               border=True)
-
-series = ui.query("kpi_series", kpi_ids=[AI_RUN_RATE, AZURE_GROWTH, AZURE_AI_POINTS], as_of=as_of)
-c1, c2 = st.columns(2)
-with c1:
-    run_rate = series[series["kpi_id"] == AI_RUN_RATE]
-    if run_rate.empty:
-        ui.empty_state("no AI run-rate figure had been published.")
-    else:
-        st.markdown(f"**{md(run_rate.iloc[0]['label'])}** (USD bn, as stated)")
-        st.altair_chart(charts.kpi_points(run_rate, "USD bn", prefix="$", suffix="bn"),
-                        width="stretch")
-with c2:
-    growth = series[series["kpi_id"] == AZURE_GROWTH]
-    points = series[series["kpi_id"] == AZURE_AI_POINTS]
-    if growth.empty:
-        ui.empty_state("no Azure growth figure had been published.")
-    else:
-        st.markdown("**Azure growth and the points AI services added** (%, per fiscal quarter)")
-        st.altair_chart(charts.growth_with_contribution(growth, points), width="stretch")
+sources = ui.render_page("overview", ui.View(as_of=as_of, indicators=tuple(chosen)))
 
 # --- milestones ---------------------------------------------------------------------------------
 st.subheader(f"Latest {LATEST_MILESTONES} milestones")
@@ -129,9 +80,9 @@ if milestones.empty:
     ui.empty_state("no milestone had been published for the chosen indicators.")
 else:
     for _, m in milestones.head(LATEST_MILESTONES).iterrows():
-        st.markdown(f"{EVIDENCE_BADGES[m['kind']]} **{m['date_label']}** · {md(m['title'])} "
-                    f"· _{md(m['indicator_name'])}, {md(m['category'])}_ · [source]({m['source_url']})",
-                    help=md(m["detail"]))
+        st.markdown(f"{EVIDENCE_BADGES[m['kind']]} **{esc(m['date_label'])}** · {esc(m['title'])} "
+                    f"· _{esc(m['indicator_name'])}, {esc(m['category'])}_ · "
+                    + source_link(m["source_url"], kind=m.get("source_kind")), help=esc(m["detail"]))
 
 # --- what changed -------------------------------------------------------------------------------
 st.subheader("What changed since the previous build")
@@ -163,17 +114,7 @@ else:
                                      "changed_columns": "Columns changed",
                                      "after_published_at": "Published", "before_published_at": "Was published"})
 
-with st.expander("Data and sources", icon=":material/table:"):
-    if not latest.empty:
-        st.markdown("**Key figures**")
-        ui.sources_table(table(latest), ["label", "period_label", "value_text", "delta_text", "prev_period_label",
-                                  "reported_at", "source_url", "note"], key="overview_key_figures")
-    if not ytd.empty:
-        st.markdown("**Year to date vs index**")
-        ui.sources_table(table(ytd), ["ticker", "ytd_return_pct", "index_ticker", "index_ytd_return_pct",
-                               "excess_return_pct_points", "base_date", "end_date", "price_source",
-                               "source_url"], key="overview_ytd")
-    if not milestones.empty:
-        st.markdown("**Milestones (chosen indicators)**")
-        ui.sources_table(table(milestones), ["date_label", "indicator_name", "category", "kind", "title", "detail",
-                                      "source_url"], key="overview_milestones")
+if not milestones.empty:
+    sources.append(ui.Source("Milestones (chosen indicators)", milestones,
+                             ["date_label", "indicator_name", "category", "kind", "title", "detail", "source_url"]))
+ui.sources_expander(sources, key="overview")

@@ -1,7 +1,7 @@
 -- One row per watch indicator (data/indicator.csv), in display order.
 -- Params: none
 with final as (
-    select indicator, name, question, sort_order
+    select indicator, name, question, sort_order, url_path, icon
     from indicator
 )
 

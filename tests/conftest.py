@@ -71,3 +71,40 @@ def edit_csv(path: Path, line: int, column: str, value: str) -> None:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def no_legacy_pages_mode(monkeypatch):
+    """AppTest re-detects the legacy pages/ folder before every run, so app.py's
+    ui.use_app_navigation() (a fix for a served app's very first request) would rerun every
+    time, swallowing clicks and the page asked for. A served app leaves legacy mode once per
+    process; so do the tests."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    init = PagesManager.__init__
+
+    def init_without_legacy_mode(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init_without_legacy_mode)
+
+
+def go_to(at, url_path: str):
+    """Switch an AppTest (after its first run) to the page at ``url_path`` ("" = the default page).
+
+    Page hashes derive from the url_path (st.Page), and the watch-indicator pages share one file,
+    so AppTest.switch_page(file) cannot tell them apart.
+    """
+    from streamlit.util import calc_hash
+
+    if url_path:
+        at._page_hash = calc_hash(url_path)
+    return at
+
+
+def plain(text: str) -> str:
+    """Markdown as the reader sees it: backslash escapes (aiwatch.text.esc) removed."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 
 from aiwatch.indicators import as_of_notice, md, metric_args, not_disclosed_args, rule_markdown, table
+from tests.conftest import plain
 
 LATEST = date(9999, 12, 31)
 
@@ -21,10 +22,11 @@ def kpi_row(**over):
 
 def test_card_keeps_qualifier_names_periods_and_colours_by_direction():
     a = metric_args(kpi_row())
-    assert (a["label"], a["value"], a["delta"]) == ("OpenAI share of backlog", "40%", "-5 pts")
+    assert (plain(a["label"]), a["value"], a["delta"]) == ("OpenAI share of backlog", "40%", "-5 pts")
     assert a["delta_color"] == "inverse"  # lower is better: a fall is good news
     assert a["delta_description"] == "FY26 Q3 vs FY26 Q2"
-    assert "Published 2026-04-29" in a["help"] and "Previous: 45% (FY26 Q2)" in a["help"]
+    assert "Published 2026-04-29" in plain(a["help"]) and "Previous: 45% (FY26 Q2)" in plain(a["help"])
+    assert "[Source](https://example.test/s)" in a["help"]  # the one link, from a validated URL
     first = metric_args(kpi_row(delta_text=None, higher_is_better=True, value_text="surpassed $13bn"))
     assert first["delta"] is None and first["delta_color"] == "normal"
     assert first["delta_description"] == "FY26 Q3 · first published figure"
@@ -33,7 +35,7 @@ def test_card_keeps_qualifier_names_periods_and_colours_by_direction():
 
 def test_not_disclosed_never_guesses():
     a = not_disclosed_args("AI tokens processed", date(2025, 3, 7), LATEST)
-    assert a["value"] == "not disclosed" and "by 2025-03-07" in a["help"]
+    assert a["value"] == "not disclosed" and "by 2025-03-07" in plain(a["help"])
     assert "yet" in not_disclosed_args("x", LATEST, LATEST)["help"]
 
 
@@ -50,8 +52,8 @@ def test_scorecard_line_for_an_unknown_rule_says_why():
                       "input_a": None, "input_a_date": None, "input_a_source": None,
                       "input_b": None, "input_b_date": None, "input_b_source": None})
     headline, details = rule_markdown(rule)
-    assert headline == ":gray-badge[:material/help: unknown] **MAI API stage:** unknown"
-    assert "Why unknown: No milestone on the mai_api track" in details and "Input:" not in details
+    assert plain(headline) == ":gray-badge[:material/help: unknown] **MAI API stage:** unknown"
+    assert "Why unknown: No milestone on the mai_api track" in plain(details) and "Input:" not in details
 
 
 def test_tables_show_dates_without_a_time_of_day():

@@ -12,23 +12,22 @@ from streamlit.testing.v1 import AppTest
 from aiwatch import store
 from aiwatch.config import load_config
 from aiwatch.load import TABLES
-from tests.conftest import ROOT, make_cfg, use_env
+from tests.conftest import ROOT, go_to, make_cfg, plain, use_env
 from tests.test_scorecard import make_indicator_cfg
 
 APP = str(ROOT / "app.py")
+OVERVIEW = ""  # the default page's url path
 PAGES = {
-    "pages/overview.py": "Overview",
-    "pages/mai_progress.py": "MAI progress",
-    "pages/consumer_ai.py": "Consumer AI commercialization",
-    "pages/api_adoption.py": "API adoption",
-    "pages/openai_dependence.py": "OpenAI dependence",
+    OVERVIEW: "Overview",
+    "mai_progress": "MAI progress",
+    "consumer_ai": "Consumer AI commercialization",
+    "api_adoption": "API adoption",
+    "openai_dependence": "OpenAI dependence",
 }
 # KPI cards each page shows on the synthetic overlay (only KPIs its catalog has get a card)
-MIN_METRICS = {"pages/overview.py": 5, "pages/mai_progress.py": 4, "pages/consumer_ai.py": 3,
-               "pages/api_adoption.py": 1, "pages/openai_dependence.py": 3}
+MIN_METRICS = {OVERVIEW: 5, "mai_progress": 4, "consumer_ai": 3, "api_adoption": 1, "openai_dependence": 3}
 # charts each page draws on the synthetic overlay (latest), at least
-MIN_CHARTS = {"pages/overview.py": 2, "pages/mai_progress.py": 2, "pages/consumer_ai.py": 2,
-              "pages/api_adoption.py": 2, "pages/openai_dependence.py": 3}
+MIN_CHARTS = {OVERVIEW: 2, "mai_progress": 2, "consumer_ai": 2, "api_adoption": 2, "openai_dependence": 3}
 
 
 def open_page(page: str, as_of: str | None = None, params: dict | None = None) -> AppTest:
@@ -37,9 +36,9 @@ def open_page(page: str, as_of: str | None = None, params: dict | None = None) -
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params.update(wanted)
     at.run()
-    if page != "pages/overview.py":
+    if page != OVERVIEW:
         at.query_params.update(wanted)  # the first run (on the default page) drops other pages' params
-        at.switch_page(page)
+        go_to(at, page)
         at.run()
     return at
 
@@ -56,19 +55,20 @@ def indicators_env(tmp_path, monkeypatch):
 
 
 def test_overview_is_the_default_page(indicators_env):
-    at = open_page("pages/overview.py")
+    at = open_page(OVERVIEW)
     no_exceptions(at)
     assert at.title[0].value == "Overview"
-    assert "Synthetic thesis question?" in at.markdown[0].value
-    text = " ".join(m.value for m in at.markdown)
+    assert "Synthetic thesis question?" in plain(at.markdown[0].value)
+    text = plain(" ".join(m.value for m in at.markdown))
     for badge in (":red-badge", "lagging", ":green-badge", "on track"):  # latest: days counted to today
         assert badge in text
-    assert "Synthetic run-rate:** surpassed \\$13bn (FY25 Q2)" in text   # $ kept literal, not LaTeX
-    metrics = {m.label: m for m in at.metric}
+    assert "Synthetic run-rate:** surpassed $13bn (FY25 Q2)" in text
+    assert r"surpassed \$13bn" in " ".join(m.value for m in at.markdown)  # $ kept literal, not LaTeX
+    metrics = {plain(m.label): m for m in at.metric}
     assert metrics["AI run-rate (synthetic)"].value == "surpassed $13bn"
     assert metrics["AI run-rate (synthetic)"].delta == "+$3bn"
     assert metrics["Year to date vs index"].value == "no prices"
-    assert len(at.get("vega_lite_chart")) >= MIN_CHARTS["pages/overview.py"]
+    assert len(at.get("vega_lite_chart")) >= MIN_CHARTS[OVERVIEW]
     assert any("First build" in i.value for i in at.info)
     assert len(at.get("download_button")) >= 3
 
@@ -92,8 +92,8 @@ def test_every_page_with_an_as_of_date(indicators_env, page):
     # tables show dates as text: no date after the as-of anywhere on the page (tables included)
     late = sorted({d for d in DATE_RE.findall(page_text(at)) if d > "2024-11-30"})
     assert late == [], (page, late)
-    if page == "pages/overview.py":
-        metrics = {m.label: m.value for m in at.metric}
+    if page == OVERVIEW:
+        metrics = {plain(m.label): m.value for m in at.metric}
         assert metrics["AI run-rate (synthetic)"] == "on track to surpass $10bn"
 
 
@@ -111,42 +111,42 @@ def test_every_page_on_an_empty_store(tmp_path, monkeypatch, page):
 
 
 def test_overview_indicator_filter_is_kept_in_the_url(indicators_env):
-    at = open_page("pages/overview.py")
+    at = open_page(OVERVIEW)
     at.pills(key="indicator").set_value(["consumer_ai"]).run()
     no_exceptions(at)
     headings = [m.value for m in at.markdown if m.value.startswith("####")]
     assert len(headings) == 1 and "Consumer AI commercialization" in headings[0]
     # a shared link rebuilds the same view (Streamlit writes the option as shown, i.e. the name
     # from indicator.csv); AppTest does not echo a bound widget back into at.query_params
-    again = open_page("pages/overview.py", params={"indicator": "Consumer AI commercialization"})
+    again = open_page(OVERVIEW, params={"indicator": "Consumer AI commercialization"})
     assert [m.value for m in again.markdown if m.value.startswith("####")] == headings
 
 
 def test_consumer_basis_is_kept_in_the_url(indicators_env):
-    at = open_page("pages/consumer_ai.py")
-    assert at.metric[0].label == "More Personal Computing revenue"
+    at = open_page("consumer_ai")
+    assert plain(at.metric[0].label) == "More Personal Computing revenue"
     at.segmented_control(key="consumer_basis").set_value("as_reported").run()
     no_exceptions(at)
     table = next(d.value for d in at.dataframe if "basis" in d.value.columns)
     assert set(table["basis"]) == {"as_reported"}
-    shared = open_page("pages/consumer_ai.py", params={"consumer_basis": "As first reported"})
+    shared = open_page("consumer_ai", params={"consumer_basis": "As first reported"})
     table = next(d.value for d in shared.dataframe if "basis" in d.value.columns)
     assert set(table["basis"]) == {"as_reported"}
 
 
 def test_unknown_statuses_say_why(indicators_env):
-    at = open_page("pages/mai_progress.py", as_of="2024-11-04")
+    at = open_page("mai_progress", as_of="2024-11-04")
     no_exceptions(at)
-    captions = " ".join(c.value for c in at.caption)
+    captions = plain(" ".join(c.value for c in at.caption))
     assert "Why unknown: No Microsoft model standing on any leaderboard had been published by 2024-11-04." \
         in captions
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {plain(m.label): m.value for m in at.metric}
     assert metrics["Best MAI leaderboard rank"] == "no standing"
 
 
 def test_claims_and_measurements_are_labelled_apart(indicators_env):
-    at = open_page("pages/mai_progress.py")
-    text = " ".join(m.value for m in at.markdown)
+    at = open_page("mai_progress")
+    text = plain(" ".join(m.value for m in at.markdown))
     assert "Measured] Leaderboard standings" in text
     assert "Press report]" in text and "Synthetic model report" in text
 
@@ -174,10 +174,10 @@ def page_text(at) -> str:
     """Everything the page itself shows (the main area; the sidebar is the app's, not the page's)."""
     main = at.main
     parts = [m.value for m in main.markdown] + [c.value for c in main.caption]
-    parts += [f"{m.label} {m.value} {m.delta}" for m in main.metric]
+    parts += [f"{m.label} {m.value} {m.delta} {m.help}" for m in main.metric]
     for d in main.dataframe:
         parts.append(d.value.astype(str).to_csv(index=False))
-    return "\n".join(parts)
+    return plain("\n".join(parts))
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -193,13 +193,13 @@ def test_real_pages_as_of_the_article_show_nothing_published_later(real_store, m
     assert late == [], late
     # every table behind the page: its dates (shown as text) are on or before the article
     assert at.main.dataframe, page
-    if page == "pages/overview.py":
-        metrics = {m.label: m for m in at.metric}
+    if page == OVERVIEW:
+        metrics = {plain(m.label): m for m in at.metric}
         run_rate = metrics["AI business annual revenue run rate"]
         assert (run_rate.value, run_rate.delta) == ("surpassed $13bn", "+$3bn")
         assert metrics["OpenAI share of commercial RPO"].value == "not disclosed"
-    if page == "pages/mai_progress.py":
-        metrics = {m.label: m.value for m in at.metric}
+    if page == "mai_progress":
+        metrics = {plain(m.label): m.value for m in at.metric}
         assert metrics["MAI model releases"] == "0"
         assert metrics["Latest MAI model release"] == "none yet"
 

@@ -120,3 +120,22 @@ def test_links_does_not_import_streamlit():
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not any(m.split(".")[0] == "streamlit" for m in names)
+
+
+def test_a_flood_of_params_is_summed_up_in_one_line():
+    from aiwatch.links import MAX_NOTICES, notice_lines
+
+    raw = {f"junk{i}": ["x" * 60] for i in range(999)}
+    kept, found = screen(raw)
+    lines = notice_lines(found)
+    assert len(lines) == MAX_NOTICES + 1
+    assert lines[-1] == f"…and {999 - MAX_NOTICES - len(kept):,} more link parameters were ignored."
+
+
+def test_only_so_much_of_a_link_is_looked_at():
+    from aiwatch.links import MAX_QUERY_CHARS
+
+    raw = {f"p{i}": ["y" * 190] for i in range(25)}  # each param alone is fine; together too long
+    kept, found = screen(raw)
+    assert sum(len(k) + len(v[0]) for k, v in kept.items()) <= MAX_QUERY_CHARS
+    assert found and all("longer than" in n.reason for n in found)

@@ -6,7 +6,7 @@ a shared link: a new session whose widgets are seeded from the URL.
 
 from __future__ import annotations
 
-import re
+import csv
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,13 +14,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aiwatch import queries
-from tests.conftest import ROOT, make_cfg, use_env
+from aiwatch.ui.runner import DASHBOARD, DATA, OVERVIEW
+from tests.conftest import FIXTURES, ROOT, go_to, make_cfg, use_env
 from tests.test_market import synthetic_prices, write_prices
 
 APP = str(ROOT / "app.py")
-PAGE_RE = re.compile(r'st\.Page\(\s*"pages/(\w+)\.py"')
-PAGES = PAGE_RE.findall((ROOT / "app.py").read_text())
-DEFAULT_PAGE = re.search(r'st\.Page\(\s*"pages/(\w+)\.py"[^)]*default=True', (ROOT / "app.py").read_text())[1]
+# Every page's url path: the fixed pages (aiwatch/ui/runner.py) and one per watch indicator of the
+# fixture (tests/data/basic/indicator.csv), as app.py's navigation registers them.
+DEFAULT_PAGE = OVERVIEW[3]
+PAGES = [DEFAULT_PAGE, *[r["url_path"] for r in csv.DictReader(open(FIXTURES / "basic" / "indicator.csv"))],
+         *[p[3] for p in DASHBOARD], DATA[3]]
 INPUT_TYPES = ("button_group", "selectbox", "multiselect", "radio", "checkbox", "toggle", "date_input")
 
 
@@ -38,7 +41,7 @@ def app_env(tmp_path, monkeypatch):
 def open_link(page: str, params: dict | None = None) -> AppTest:
     """A new session opening /<page>?<params>, as a browser does with a shared link."""
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(f"pages/{page}.py")
+    go_to(at, page)
     for k, v in (params or {}).items():
         at.query_params[k] = v
     return at.run()
@@ -151,7 +154,7 @@ def test_changing_controls_updates_the_link_and_the_link_restores_them(app_env):
 def test_as_of_survives_page_switches(app_env):
     at = open_link("financials", {"as_of": "2024-11-30"})
     for page in PAGES:
-        at.switch_page(f"pages/{page}.py").run()
+        go_to(at, page).run()
         assert not at.exception, page
         assert at.session_state["as_of"] == date(2024, 11, 30), page
         assert link_params(share_link(at)).get("as_of") == ["2024-11-30"], page
@@ -240,3 +243,13 @@ def test_a_page_that_stops_early_still_checks_the_link_and_offers_a_share_link(t
     assert not at.exception
     assert any("`x` was not used" in n for n in notices(at))
     assert link_params(share_link(at)) == {"as_of": ["2024-11-30"]}
+
+
+def test_a_link_with_999_junk_params_costs_one_notice_line_each_few(app_env):
+    params = {f"junk_{i}": "z" * 60 for i in range(999)}
+    at = open_link("financials", params)
+    assert not at.exception
+    shown = [w.value for w in at.warning if "link parameter" in w.value.lower()]
+    assert 1 < len(shown) <= 6, shown
+    assert shown[-1].startswith("…and ") and "more link parameters were ignored" in shown[-1]
+    assert not [k for k in at.query_params if k.startswith("junk_")]  # all dropped from the URL

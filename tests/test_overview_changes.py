@@ -97,7 +97,7 @@ def test_a_failed_build_keeps_the_comparison_of_the_live_store(built):
 
 def test_the_empty_fixture_builds_with_a_comparison(tmp_path):
     cfg = make_cfg(tmp_path, scenario="")
-    (cfg.data_dir / "indicator.csv").write_text("indicator,name,question,sort_order\n")
+    (cfg.data_dir / "indicator.csv").write_text("indicator,name,question,sort_order,url_path,icon\n")
     for name in ("ticker", "segment_revenue", "kpi_catalog", "kpi", "milestone"):
         (cfg.data_dir / f"{name}.csv").write_text(",".join(TABLES[name].column_names) + "\n")
     store.build(cfg)

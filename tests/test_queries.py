@@ -24,6 +24,7 @@ SAMPLE_PARAMS = {
     "indicators": ["mai_progress", "consumer_ai", "api_adoption", "openai_dependence"],
     # watch-indicator pages
     "indicator": "mai_progress",
+    "page": "overview",  # page_sections (the page layouts)
     "categories": ["MAI API", "Model diversification"],
     "tracks": ["mai_model", "mai_api"],
     "track": "mai_api",

@@ -1,0 +1,138 @@
+"""Widgets and blocks every page shares: the as-of control, empty states, source tables with
+safe downloads, the sidebar status, and the header, cards and scorecard box of a watch
+indicator. Every data string goes through aiwatch.text (escaped; links from safe URLs only).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from ..export import to_safe_csv
+from ..text import esc
+from .data import LATEST, query
+
+
+def sidebar_header() -> None:
+    """The product's name and the thesis question (data/thesis.csv) at the top of the sidebar."""
+    thesis = query("overview_thesis")
+    with st.sidebar:
+        st.markdown("**MSFT AI Watch**")
+        if not thesis.empty:
+            st.caption(esc(thesis.iloc[0]["thesis"]))
+
+
+AS_OF_KEY = "as_of"
+AS_OF_MIN = date(2015, 1, 1)
+
+
+def as_of_control() -> None:
+    """The one point-in-time control, in the sidebar of every page and kept in the URL.
+
+    Empty means "latest". A date restricts every page to what had been published
+    by then (reported_at, milestone dates, price dates).
+    """
+    with st.sidebar:
+        st.date_input(
+            "As of", value=None, key=AS_OF_KEY, bind="query-params", min_value=AS_OF_MIN,
+            max_value=date.today(), format="YYYY-MM-DD",
+            help="Show only what had been published by this date (e.g. 2025-03-07, the day of the "
+                 "article this dashboard follows). Leave empty for the latest data.")
+
+
+def as_of() -> date:
+    """The point-in-time date the pages filter on (LATEST when none is chosen)."""
+    value = st.session_state.get(AS_OF_KEY)
+    return value if isinstance(value, date) else LATEST
+
+
+def empty_state(what: str, how: str = "") -> None:
+    st.info(f"No data yet: {what}" + (f" {how}" if how else ""), icon=":material/info:")
+
+
+def sources_table(df: pd.DataFrame, columns: list[str], key: str | None = None, url_column: str = "source_url",
+                  labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The data behind a view, with clickable sources and (given a ``key``) a safe CSV download.
+
+    Returns the table as shown (for a download drawn apart from it)."""
+    shown = df[columns]
+    config = {url_column: st.column_config.LinkColumn("Source", display_text="open source")}
+    for col, label in (labels or {}).items():
+        config.setdefault(col, st.column_config.Column(label))
+    st.dataframe(shown, hide_index=True, column_config=config, width="stretch")
+    if key is not None:
+        download(shown, f"{key}.csv", key=f"dl_{key}")
+    return shown
+
+
+def download(df: pd.DataFrame, filename: str, key: str) -> None:
+    """A formula-safe CSV download; the file is only made when clicked."""
+    st.download_button("Download CSV", data=lambda: to_safe_csv(df), file_name=filename, mime="text/csv",
+                       key=key, icon=":material/download:", on_click="ignore")
+
+
+def sidebar_status() -> None:
+    """Data as-of and build time, in the sidebar of every page."""
+    info = query("data_as_of")
+    with st.sidebar:
+        if info.empty:
+            st.caption("Store not built yet.")
+            return
+        row = info.iloc[0]
+        built = pd.Timestamp(row["built_at"]).strftime("%Y-%m-%d %H:%M")
+        if as_of() != LATEST:
+            # point in time: say so, and do not reveal what was published later
+            st.caption(f"Showing only what was published by **{as_of():%Y-%m-%d}** · store built "
+                       f"{built} UTC")
+            return
+        latest = row["latest_reported"]
+        latest_txt = pd.Timestamp(latest).strftime("%Y-%m-%d") if pd.notna(latest) else "—"
+        st.caption(f"Data published up to **{latest_txt}** · store built {built} UTC")
+
+
+# --- watch-indicator pages: the parts every one of them opens with ----------------------------
+
+def indicator_header(indicator: str, fallback: str) -> None:
+    """A watch-indicator page's title and question (from data/indicator.csv) and the as-of notice."""
+    from ..indicators import as_of_notice
+
+    rows = query("overview_indicators").set_index("indicator")
+    st.title(esc(rows.loc[indicator, "name"] if indicator in rows.index else fallback))
+    if indicator in rows.index:
+        st.caption(esc(rows.loc[indicator, "question"]))
+    notice = as_of_notice(as_of(), LATEST)
+    if notice:
+        st.info(notice, icon=":material/history:")
+
+
+def kpi_cards(cols, kpi_ids: list[str]) -> pd.DataFrame:
+    """One card per KPI: its latest value and change, or "not disclosed" by the as-of date.
+
+    Returns the latest figures (indexed by kpi_id) for the page's sources table.
+    """
+    from ..indicators import metric_args, not_disclosed_args
+
+    latest = query("kpi_latest", kpi_ids=kpi_ids, as_of=as_of()).set_index("kpi_id")
+    catalog = query("kpi_catalog", as_of=as_of()).set_index("kpi_id")
+    for col, kpi_id in zip(cols, kpi_ids):
+        if kpi_id in latest.index:
+            col.metric(**metric_args(latest.loc[kpi_id]), border=True)
+        elif kpi_id in catalog.index:
+            col.metric(**not_disclosed_args(catalog.loc[kpi_id, "label"], as_of(), LATEST), border=True)
+    return latest
+
+
+def scorecard_box(rules: pd.DataFrame) -> None:
+    """The scorecard rows of one indicator, each with its rule, inputs and sources."""
+    from ..indicators import rule_markdown
+
+    if rules.empty:
+        return
+    with st.container(border=True):
+        st.markdown("**Scorecard for this indicator**")
+        for _, r in rules.iterrows():
+            headline, details = rule_markdown(r)
+            st.markdown(headline, help=esc(r["explanation"]))
+            st.caption(details)
