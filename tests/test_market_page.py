@@ -268,3 +268,23 @@ def test_default_benchmark_is_the_first_index_listed(tmp_path, monkeypatch):
     no_exceptions(at)
     assert at.selectbox(key="benchmark").value == "SPY"
     assert any("against SPY" in c.value for c in at.caption)
+
+
+def test_event_study_is_computed_once_per_model_and_benchmark(confounded_env, monkeypatch):
+    from aiwatch import events
+
+    calls = []
+    study = events.study
+    monkeypatch.setattr(events, "study", lambda *a, **k: calls.append(a[1:]) or study(*a, **k))
+    at = open_market({"horizon": "3Y"})  # a view no other test cached
+    no_exceptions(at)
+    n = len(calls)
+    assert n >= 1
+    at.run()
+    at.segmented_control(key="window").set_value("0,+5").run()
+    at.toggle(key="exclude_confounded").set_value(True).run()
+    no_exceptions(at)
+    assert len(calls) == n  # another window or filter redraws the section from the cached study
+    at.segmented_control(key="model").set_value("market-adjusted").run()
+    no_exceptions(at)
+    assert len(calls) == n + 1 and calls[-1][0] == "market-adjusted"
