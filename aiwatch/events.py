@@ -324,25 +324,34 @@ def car_path(inputs: Inputs, milestone_id: str, model: str = "market") -> pd.Dat
     """Trading days -10..+10 of one event: day, date, AR and CAR cumulated from day -10 (both %), and
     the 95% band under no abnormal return, +-1.96 * sigma * sqrt(k) with k the days cumulated.
     Empty when the event has no day 0 or no usable model; stops at the last trading day."""
-    cols = ["day", "date", "ar_pct", "car_pct", "band_pct", "k"]
+    return car_paths(inputs, model, [milestone_id]).drop(columns="milestone_id")
+
+
+PATH_COLUMNS = ["milestone_id", "day", "date", "ar_pct", "car_pct", "band_pct", "k"]
+
+
+def car_paths(inputs: Inputs, model: str = "market", ids: list[str] | None = None) -> pd.DataFrame:
+    """``car_path`` of every milestone (or of ``ids``), stacked, with a milestone_id column."""
     series = Series.from_prices(inputs.prices)
-    m = inputs.milestones[inputs.milestones["id"] == milestone_id]
-    if m.empty:
-        return pd.DataFrame(columns=cols)
-    i0 = series.day0(m["date"].iloc[0])
-    if i0 is None:
-        return pd.DataFrame(columns=cols)
-    f = fit(series, i0, model)
-    if not f.usable:
-        return pd.DataFrame(columns=cols)
-    lo, hi = i0 + PATH_SPAN[0], min(i0 + PATH_SPAN[1], len(series.dates) - 1)
-    ar = f.abnormal(series.subject[lo:hi + 1], series.benchmark[lo:hi + 1])
-    k = np.arange(1, len(ar) + 1)
-    return pd.DataFrame({
-        "day": np.arange(lo - i0, hi - i0 + 1),
-        "date": pd.to_datetime(series.dates[lo:hi + 1]),
-        "ar_pct": 100 * ar,
-        "car_pct": 100 * np.cumsum(ar),
-        "band_pct": 100 * BAND_Z * f.sigma * np.sqrt(k),
-        "k": k,
-    })
+    ms = inputs.milestones if ids is None else inputs.milestones[inputs.milestones["id"].isin(ids)]
+    parts: dict[str, list] = {c: [] for c in PATH_COLUMNS}
+    for mid, when in zip(ms["id"], ms["date"]):
+        i0 = series.day0(when)
+        if i0 is None:
+            continue
+        f = fit(series, i0, model)
+        if not f.usable:
+            continue
+        lo, hi = i0 + PATH_SPAN[0], min(i0 + PATH_SPAN[1], len(series.dates) - 1)
+        ar = f.abnormal(series.subject[lo:hi + 1], series.benchmark[lo:hi + 1])
+        k = np.arange(1, len(ar) + 1)
+        for col, values in (("milestone_id", [mid] * len(ar)), ("day", np.arange(lo - i0, hi - i0 + 1)),
+                            ("date", series.dates[lo:hi + 1]), ("ar_pct", 100 * ar),
+                            ("car_pct", 100 * np.cumsum(ar)), ("band_pct", 100 * BAND_Z * f.sigma * np.sqrt(k)),
+                            ("k", k)):
+            parts[col].append(values)
+    if not parts["k"]:
+        return pd.DataFrame(columns=PATH_COLUMNS)
+    out = pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+    out["date"] = pd.to_datetime(out["date"])
+    return out

@@ -154,10 +154,7 @@ def event_study(db: str, ident, subject: str, benchmark: str, model: str, as_of:
     """Every day-precision milestone's rows (all windows, every indicator: a milestone confounds
     another whatever the filter) and the CAR path of each event, from the store."""
     inputs = events.load_inputs(ui.query, subject, benchmark, as_of)
-    table = events.study(inputs, model, benchmark)
-    ids = table.loc[table["car_pct"].notna(), "milestone_id"].unique()
-    paths = [events.car_path(inputs, i, model).assign(milestone_id=i) for i in ids]
-    return table, (pd.concat(paths, ignore_index=True) if paths else pd.DataFrame(columns=["milestone_id"]))
+    return events.study(inputs, model, benchmark), events.car_paths(inputs, model)
 
 
 def p_text(p: float) -> str:
