@@ -24,10 +24,10 @@ def app_url(tmp_path_factory):
 def test_market_page_renders_its_charts(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 3000})
     page.goto(f"{app_url}/market?horizon=3Y")
-    wait_rendered(page)
-    page.wait_for_selector(f"{CHART} canvas, {CHART} svg", timeout=30000)
+    wait_rendered(page, 90000)
+    page.wait_for_selector(f"{CHART} canvas, {CHART} svg", timeout=90000)
     page.wait_for_function(
-        f"() => document.querySelectorAll('{CHART} canvas, {CHART} svg').length >= 6", timeout=30000)
+        f"() => document.querySelectorAll('{CHART} canvas, {CHART} svg').length >= 6", timeout=90000)
     assert page.locator(CHART).count() == 6
     assert exceptions_on(page) == []
     assert page.get_by_text("association, not cause").count() >= 1
@@ -49,8 +49,8 @@ def test_market_page_renders_its_charts(app_url, browser):
 def test_market_link_with_a_milestone_filter(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     page.goto(f"{app_url}/market?indicators=Consumer+AI+commercialization")
-    wait_rendered(page)
-    page.wait_for_selector(f"{CHART} canvas, {CHART} svg", timeout=30000)
+    wait_rendered(page, 90000)
+    page.wait_for_selector(f"{CHART} canvas, {CHART} svg", timeout=90000)
     assert exceptions_on(page) == []
     assert page.get_by_text("1 milestone(s) with statistics").count() == 1
     page.close()
@@ -59,12 +59,12 @@ def test_market_link_with_a_milestone_filter(app_url, browser):
 def test_event_study_controls_go_into_the_url_and_fit_a_phone(app_url, browser):
     page = browser.new_page(viewport={"width": 390, "height": 2400})
     page.goto(f"{app_url}/market")
-    wait_rendered(page)
+    wait_rendered(page, 90000)
     page.wait_for_function(
-        f"() => document.querySelectorAll('{CHART} canvas, {CHART} svg').length >= 6", timeout=30000)
-    page.get_by_role("button", name="[0,+5]").click()
-    page.wait_for_function("() => location.search.includes('window=')", timeout=30000)
-    wait_rendered(page)
+        f"() => document.querySelectorAll('{CHART} canvas, {CHART} svg').length >= 6", timeout=90000)
+    page.get_by_text("[0,+5]", exact=True).first.click()
+    page.wait_for_function("() => location.search.includes('window=')", timeout=90000)
+    wait_rendered(page, 90000)
     assert "window=%5B0%2C%2B5%5D" in page.url or "window=[0,+5]" in page.url
     assert page.get_by_text("Per event, window [0,+5]").count() == 1
     assert exceptions_on(page) == []
