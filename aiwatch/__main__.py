@@ -259,7 +259,7 @@ def _event_study_args(p) -> None:
     p.add_argument("--as-of", metavar="DATE", help="use only milestones and prices known on this day (YYYY-MM-DD)")
     p.add_argument("--format", choices=("table", "csv"), default="table", help="table (default) or csv")
     p.add_argument("--aggregates", action="store_true",
-                   help="with --format csv: print the aggregates instead of the per-event rows")
+                   help="in the csv format: print the aggregates instead of the per-event rows")
 
 
 def _refresh_args(p) -> None:
