@@ -7,6 +7,7 @@ Commands
   import-prices   import daily price CSV files (Yahoo, yfinance, Alpaca, plain), merge, rebuild
   brief           write the investor brief (PDF) as of a date
   serve           the production server: the dashboard with public settings + the scheduled refresh
+  event-study     abnormal returns around each milestone (market model), with tests; reads the store
 
 Examples
   python -m aiwatch check
@@ -16,6 +17,7 @@ Examples
   python -m aiwatch import-prices downloads/MSFT.csv downloads/QQQ.csv
   python -m aiwatch brief --as-of 2025-03-07 -o brief.pdf
   python -m aiwatch serve --port 8080 --refresh-at 18:30
+  python -m aiwatch event-study --benchmark QQQ --format csv
 
 Exit codes
   0  success
@@ -287,10 +289,112 @@ def _import_args(p) -> None:
     p.add_argument("--ticker", metavar="T", help="ticker for files without a symbol column")
 
 
+def cmd_event_study(args, cfg) -> int:
+    """Print the event study: each day-precision milestone's cumulative abnormal returns, with tests.
+
+    Example: python -m aiwatch event-study --benchmark QQQ --model market --format csv
+
+    One row per (milestone, window) for the windows -1,+1  0,+1  0,+5  -5,+5 (trading days around
+    day 0), with the columns milestone_id, milestone_date, day0, window, model, benchmark, car_pct,
+    t_stat, p_value, alpha, beta, r2, sigma_pct, n_est, confounders. Market model: OLS of the
+    subject's daily return on the benchmark's over trading days [-250, -11] (at least 120 returns);
+    market-adjusted: subject minus benchmark. t = CAR / (sigma * sqrt(L)), p two-sided (Student's t).
+    confounders names earnings releases within trading days [-1, +1] of day 0 and other milestones
+    whose day 0 lies in the window. The aggregates (CAAR with its cross-sectional t, the BMP test;
+    per watch indicator, category and over all events; with and without confounded events) follow
+    in the table format; in csv, --aggregates prints them instead of the events. The subject is the
+    ticker with role subject in data/ticker.csv; the benchmark defaults to the first index ticker
+    listed there. Reads the store only (run build or import-prices first). Exit 0: printed; 1: no
+    store or no prices; 2: an unknown option value (model, benchmark, date).
+    """
+    from datetime import date
+
+    from . import events, export, queries, store
+
+    as_of = date(9999, 12, 31)
+    if args.as_of:
+        try:
+            as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            _err(f"error: --as-of {args.as_of!r} is not a date as YYYY-MM-DD")
+            return EXIT_USAGE
+    if store.store_identity(cfg) is None or not store.usable(cfg):
+        _err(f"error: no usable store at {cfg.db}. Run `python -m aiwatch build` (or import-prices) first.")
+        return EXIT_FAIL
+    con = store.open_readonly(cfg)
+    try:
+        def run(name, **params):
+            return queries.run(con, name, **params)
+
+        tickers = run("market_tickers", as_of=as_of)
+        subjects = tickers.loc[tickers["role"] == "subject", "ticker"].tolist()
+        if not subjects:
+            _err("error: data/ticker.csv names no ticker with role 'subject'.")
+            return EXIT_FAIL
+        subject = subjects[0]
+        others = tickers[tickers["ticker"] != subject]
+        benchmark = args.benchmark or events.default_benchmark(tickers)
+        if args.benchmark and benchmark not in set(others["ticker"]):
+            _err(f"error: --benchmark {benchmark!r} is not another ticker of data/ticker.csv "
+                 f"(one of: {', '.join(others['ticker'])})")
+            return EXIT_USAGE
+        priced = set(tickers.loc[tickers["trading_days"] > 0, "ticker"])
+        missing = [t for t in (subject, benchmark) if t and t not in priced]
+        if benchmark is None or missing:
+            what = ", ".join(missing) or "any ticker besides the subject"
+            _err(f"error: no prices are stored for {what}. Run `python -m aiwatch import-prices FILE` or "
+                 "`python -m aiwatch refresh`.")
+            return EXIT_FAIL
+        inputs = events.load_inputs(run, subject, benchmark, as_of)
+    finally:
+        con.close()
+    table = events.study(inputs, args.model, benchmark)
+    without = table[table["car_pct"].isna()].drop_duplicates("milestone_id")
+    for note, rows in without.groupby("note", sort=False):
+        if note != events.INCOMPLETE:
+            _err(f"note: {len(rows)} milestone(s) have no statistics ({note}): {', '.join(rows['milestone_id'])}")
+    if args.format == "csv":
+        frame = events.aggregates(table) if args.aggregates else _rounded(table[events.EVENT_COLUMNS])
+        sys.stdout.write(export.to_safe_csv(_rounded(frame), verbatim=("window",)).decode("utf-8"))
+        return EXIT_OK
+    shown = _rounded(table[events.EVENT_COLUMNS]).astype(object)
+    shown.loc[table["car_pct"].isna(), "car_pct"] = table["note"]
+    print(f"Event study: {subject} against {benchmark}, {args.model} model, as of "
+          f"{'the latest prices' if as_of.year == 9999 else as_of}")
+    print(shown.fillna("").to_string(index=False))
+    print()
+    print("Aggregates (caar_t: cross-sectional t; bmp_t: standardized test; sample: all or unconfounded events)")
+    print(_rounded(events.aggregates(table)).astype(object).fillna("").to_string(index=False))
+    return EXIT_OK
+
+
+# Digits written per column: enough to reproduce the figures (CAR to 0.0001 pp, alpha per day).
+ROUNDING = {"car_pct": 4, "t_stat": 4, "p_value": 6, "alpha": 8, "beta": 4, "r2": 4, "sigma_pct": 4,
+            "caar_pct": 4, "caar_t": 4, "caar_p": 6, "bmp_t": 4, "bmp_p": 6}
+
+
+def _rounded(df):
+    return df.round({c: d for c, d in ROUNDING.items() if c in df.columns})
+
+
+def _event_study_args(p) -> None:
+    from .events import MODELS
+
+    p.add_argument("--model", choices=MODELS, default=MODELS[0],
+                   help="market (OLS on the benchmark, the default) or market-adjusted (subject minus benchmark)")
+    p.add_argument("--benchmark", metavar="T", help="benchmark ticker (default: the first index in data/ticker.csv)")
+    p.add_argument("--as-of", metavar="DATE", help="use only milestones and prices known on this day (YYYY-MM-DD)")
+    p.add_argument("--format", choices=("table", "csv"), default="table", help="table (default) or csv")
+    p.add_argument("--aggregates", action="store_true",
+                   help="in the csv format: print the aggregates instead of the per-event rows")
+
+
 COMMANDS = {"check": cmd_check, "build": cmd_build, "refresh": cmd_refresh,
-            "import-prices": cmd_import_prices, "brief": cmd_brief, "serve": cmd_serve}
+            "import-prices": cmd_import_prices, "brief": cmd_brief, "serve": cmd_serve,
+            "event-study": cmd_event_study}
 EXTRA_ARGS: dict[str, tuple] = {"refresh": (_refresh_args,), "import-prices": (_import_args,),
-                                "brief": (_brief_args,), "serve": (_serve_args,)}
+                                "brief": (_brief_args,), "serve": (_serve_args,),
+                                "event-study": (_event_study_args,)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -380,29 +380,35 @@ def scorecard(con, params: dict) -> list[dict]:
 
 
 def event_study_rows(con, params: dict) -> Result:
-    """The per-event rows of the event study (today: queries/event_study.sql, as the Market page).
+    """The per-event rows of the event study (aiwatch/events.py, market model, as the CLI and the
+    Market page compute them): one row per (milestone, window).
 
-    Subject: the ticker whose role is ``subject``; benchmark: ``benchmark=`` or the first index
-    ticker; milestones of every indicator unless ``indicator=`` narrows them; ``start`` / ``end``
-    bound the milestone's date. The one place to switch to aiwatch/events.py once it computes
-    per-event rows from the store.
+    Subject: the ticker whose role is ``subject``; benchmark: ``benchmark=`` or the default one
+    (the first index ticker of data/ticker.csv); ``indicator=`` narrows the milestones;
+    ``start`` / ``end`` bound the milestone's date.
     """
-    tickers = queries.run(con, "market_tickers", as_of=params["as_of"])
+    from . import events
+
+    def q(name, **p):
+        return queries.run(con, name, **p)
+
+    tickers = q("market_tickers", as_of=params["as_of"])
     subjects = tickers.loc[tickers["role"] == "subject", "ticker"].tolist()
-    indexes = tickers.loc[tickers["role"] == "index", "ticker"].tolist()
-    subject = subjects[0] if subjects else ""
-    benchmark = params.get("benchmark") or (indexes[0] if indexes else "")
-    indicators = params.get("indicators") or queries.run(con, "overview_indicators")["indicator"].tolist()
-    res = run(con, "event_study", subject=subject, benchmark=benchmark, indicators=indicators,
-              as_of=params["as_of"])
-    df = res.frame
-    if len(df):
-        keep = (df["date"] >= pd.Timestamp(params["start"])) if params["start"] > EARLIEST else True
-        if params["end"] < LATEST:
-            keep = keep & (df["date"] <= pd.Timestamp(params["end"]))
-        if keep is not True:
-            df = df[keep].reset_index(drop=True)
-    return Result(df, res.types)
+    benchmark = params.get("benchmark") or events.default_benchmark(tickers) or ""
+    columns = [*events.EVENT_COLUMNS, "indicator", "title", "source_url", "note"]
+    if not subjects or not benchmark:
+        return Result(pd.DataFrame(columns=columns), {})
+    table = events.study(events.load_inputs(q, subjects[0], benchmark, params["as_of"]), "market", benchmark)
+    df = table[columns]
+    keep = pd.Series(True, index=df.index)
+    if params.get("indicators"):
+        keep &= df["indicator"].isin(params["indicators"])
+    dates = pd.to_datetime(df["milestone_date"])
+    if params["start"] > EARLIEST:
+        keep &= dates >= pd.Timestamp(params["start"])
+    if params["end"] < LATEST:
+        keep &= dates <= pd.Timestamp(params["end"])
+    return Result(df[keep].reset_index(drop=True), {"milestone_date": "DATE", "day0": "DATE"})
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -497,7 +503,9 @@ def _scorecard(request, snap):
 
 def _event_study(request, snap):
     params = parse(request.query_params.multi_items(), EVENT_STUDY_FILTERS, snap.known.get)
-    return to_safe_csv(plain(event_study_rows(snap.cursor, params))), "text/csv; charset=utf-8"
+    # a window is written "-1,+1" as in the CLI: a label of fixed form, not a formula
+    return (to_safe_csv(plain(event_study_rows(snap.cursor, params)), verbatim=("window",)),
+            "text/csv; charset=utf-8")
 
 
 _feeds: dict[tuple, bytes] = {}   # (build, params, address) -> the feed; a build changes the key

@@ -268,44 +268,85 @@ def market_rolling(perf: pd.DataFrame, value: str, title: str, subject: str, ord
     return _lines(perf, value, title, ".2f", order, subject, height=240, legend=False)
 
 
-EVENT_WINDOWS = {"excess_m1_p1_pct": "days [-1, +1]", "excess_0_p5_pct": "days [0, +5]"}
+# --- event study ---
+# Cumulative abnormal returns (aiwatch.events): one row per milestone, a dot per window; a
+# confounded (event, window) is hollow, a significant one (p < 0.05) large; the chosen window
+# is drawn solid, the others faded.
+
+EVENT_WINDOW_COLORS = ["#1f6fb4", "#d9822b", "#2a9d8f", "#8e5cc0"]
+EVENT_ROW_PX = 38  # per milestone: its label on one line, its dots below (readable at phone width)
 
 
-def event_study_bars(events: pd.DataFrame, subject: str, benchmark: str) -> alt.Chart:
-    """Horizontal bars: subject minus benchmark return around each milestone, per window (pp)."""
-    df = events.assign(event=events["date"].astype("datetime64[s]").dt.strftime("%Y-%m-%d")
-                       + " · " + events["title"])
-    long = df.melt(id_vars=["event", "date", "day0_date", "title", "indicator_name", "source_url",
-                            "subject_m1_p1_pct", "benchmark_m1_p1_pct", "subject_0_p5_pct",
-                            "benchmark_0_p5_pct"],
-                   value_vars=list(EVENT_WINDOWS), var_name="window", value_name="excess_pct")
-    long["window"] = long["window"].map(EVENT_WINDOWS)
-    long = long.dropna(subset=["excess_pct"])
-    order = df.sort_values("date")["event"].tolist()
-    return (
-        alt.Chart(long, height=alt.Step(16))  # 16 px per bar, 2 bars per milestone, whatever their number
-        .mark_bar()
-        .encode(
-            y=alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
-            yOffset=alt.YOffset("window:N", sort=list(EVENT_WINDOWS.values())),
-            x=alt.X("excess_pct:Q", title=f"{subject} minus {benchmark} return (percentage points)"),
-            color=alt.Color("window:N", title="Trading days around day 0",
-                            sort=list(EVENT_WINDOWS.values()), legend=alt.Legend(orient="top")),
-            tooltip=[
-                alt.Tooltip("title:N", title="Milestone"),
-                alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
-                alt.Tooltip("day0_date:T", title="Day 0", format="%Y-%m-%d"),
-                alt.Tooltip("window:N", title="Window"),
-                alt.Tooltip("excess_pct:Q", title=f"{subject} − {benchmark} (pp)", format="+.2f"),
-                alt.Tooltip("subject_m1_p1_pct:Q", title=f"{subject} [-1,+1] (%)", format="+.2f"),
-                alt.Tooltip("benchmark_m1_p1_pct:Q", title=f"{benchmark} [-1,+1] (%)", format="+.2f"),
-                alt.Tooltip("subject_0_p5_pct:Q", title=f"{subject} [0,+5] (%)", format="+.2f"),
-                alt.Tooltip("benchmark_0_p5_pct:Q", title=f"{benchmark} [0,+5] (%)", format="+.2f"),
-                alt.Tooltip("indicator_name:N", title="Watch indicator"),
-                alt.Tooltip("source_url:N", title="Source"),
-            ],
-        )
+def _event_label(df: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(df["milestone_date"]).dt.strftime("%Y-%m-%d") + " · " + df["title"]
+
+
+def event_car_dots(rows: pd.DataFrame, window: str, windows: list[str], subject: str,
+                   benchmark: str) -> alt.LayerChart:
+    """CAR (%) by event and window: one line per milestone, one dot per window.
+
+    ``rows``: aiwatch.events.study rows with a CAR (milestone_date, title, window, car_pct, t_stat,
+    p_value, confounded, significant, confounders, indicator_name, source_url)."""
+    df = rows.assign(event=_event_label(rows), chosen=rows["window"] == window,
+                     fill_kind=rows["confounded"].map({True: "confounded (hollow)", False: "not confounded"}))
+    order = df.sort_values(["milestone_date", "milestone_id"])["event"].drop_duplicates().tolist()
+    tooltip = [
+        alt.Tooltip("title:N", title="Milestone"),
+        alt.Tooltip("milestone_date:T", title="Date", format="%Y-%m-%d"),
+        alt.Tooltip("day0:T", title="Day 0", format="%Y-%m-%d"),
+        alt.Tooltip("window:N", title="Window (trading days)"),
+        alt.Tooltip("car_pct:Q", title="CAR (%)", format="+.2f"),
+        alt.Tooltip("t_stat:Q", title="t", format=".2f"),
+        alt.Tooltip("p_value:Q", title="p", format=".3f"),
+        alt.Tooltip("confounders:N", title="Confounded by"),
+        alt.Tooltip("indicator_name:N", title="Watch indicator"),
+        alt.Tooltip("source_url:N", title="Source"),
+    ]
+    color = alt.Color("window:N", title="Window", sort=windows,
+                      scale=alt.Scale(domain=windows, range=EVENT_WINDOW_COLORS[:len(windows)]),
+                      legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0))
+    # The milestone's label is a text mark above its dots, not an axis label: a long title would
+    # otherwise squeeze the plot to nothing on a phone. It is cut at the chart's width.
+    y = alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False, domain=False,
+                                                                 grid=True, gridDash=[2, 3], gridOpacity=0.5))
+    base = alt.Chart(df, height=alt.Step(EVENT_ROW_PX)).encode(
+        y=y,
+        yOffset=alt.value(7),
+        x=alt.X("car_pct:Q", title=f"CAR vs {benchmark} (%)"),
+        color=color,
+        size=alt.condition(alt.datum.significant, alt.value(150), alt.value(45)),
+        opacity=alt.condition(alt.datum.chosen, alt.value(1.0), alt.value(0.35)),
+        tooltip=tooltip,
     )
+    labels = alt.Chart(df.drop_duplicates("event")).mark_text(
+        align="left", baseline="middle", dy=-9, fontSize=11, color="#333", limit=alt.expr("width")
+    ).encode(y=y, x=alt.value(0), text="event:N", tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#888").encode(x="x:Q")
+    solid = base.transform_filter(~alt.datum.confounded).mark_point(filled=True, strokeWidth=0)
+    hollow = base.transform_filter(alt.datum.confounded).mark_point(filled=False, strokeWidth=2)
+    return alt.layer(zero, labels, solid, hollow)
+
+
+def event_car_path(path: pd.DataFrame, subject: str) -> alt.LayerChart:
+    """CAR cumulated from day -10, day by day to +10, with the 95% band under no abnormal return
+    (+-1.96 sigma sqrt(k)). ``path``: aiwatch.events.car_path."""
+    df = path.assign(lower_pct=-path["band_pct"], upper_pct=path["band_pct"])
+    x = alt.X("day:Q", title="Trading day relative to day 0", scale=alt.Scale(domain=[-10, 10], nice=False),
+              axis=alt.Axis(values=list(range(-10, 11, 2)), format="+d"))
+    tooltip = [
+        alt.Tooltip("day:Q", title="Day", format="+d"),
+        alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+        alt.Tooltip("ar_pct:Q", title="Abnormal return (%)", format="+.2f"),
+        alt.Tooltip("car_pct:Q", title="CAR from day -10 (%)", format="+.2f"),
+        alt.Tooltip("band_pct:Q", title="95% band (±%)", format=".2f"),
+    ]
+    base = alt.Chart(df, height=280).encode(x=x, tooltip=tooltip)
+    band = base.mark_area(opacity=0.18, color="#888").encode(
+        y=alt.Y("lower_pct:Q", title=f"{subject} CAR from day -10 (%)"), y2="upper_pct:Q")
+    line = base.mark_line(point=True, color="#1f6fb4", strokeWidth=2.5).encode(y="car_pct:Q")
+    day0 = alt.Chart(pd.DataFrame({"day": [0]})).mark_rule(color="#555", strokeDash=[4, 3]).encode(x="day:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    return alt.layer(band, zero, day0, line)
 
 
 # --- indicators ---

@@ -34,10 +34,16 @@ def neutralise(value):
     return value
 
 
-def to_safe_csv(df: pd.DataFrame) -> bytes:
-    """Serialise a DataFrame as UTF-8 CSV with every formula-like text cell neutralised."""
+def to_safe_csv(df: pd.DataFrame, verbatim: tuple[str, ...] = ()) -> bytes:
+    """Serialise a DataFrame as UTF-8 CSV with every formula-like text cell neutralised.
+
+    ``verbatim`` names columns whose values the code itself writes from a fixed set (never data
+    text), kept as they are: the event study's windows are written ``-1,+1``.
+    """
     out = df.copy()
     for col in out.columns:
+        if col in verbatim:
+            continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]

@@ -178,7 +178,8 @@ def bench_queries(cfg, tickers: list[str], years: int, runs: int = 7) -> list[tu
         "market_milestones": {"indicators": INDICATORS, "start": start, "as_of": LATEST},
         "price_performance": {"tickers": tickers, "benchmark": "QQQ", "start": start, "base_date": start,
                               "as_of": LATEST, "max_points": 4000},
-        "event_study": {"subject": "MSFT", "benchmark": "QQQ", "indicators": INDICATORS, "as_of": LATEST},
+        "event_study_prices": {"subject": "MSFT", "benchmark": "QQQ", "as_of": LATEST},
+        "event_study_milestones": {"as_of": LATEST},
     }
     out = []
     try:

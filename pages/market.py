@@ -11,18 +11,32 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from aiwatch import charts, export, market, text, ui
+from aiwatch import charts, events, export, market, text, ui
 from aiwatch.serve import status as fetch_status
+from aiwatch.text import esc
 
 ui.use_app_navigation()
 
 MAX_LINE_POINTS = 4000  # per chart; milestone markers add at most a few dozen (< 5,000 in all)
-PREFERRED_BENCHMARK = "QQQ"  # the default index proxy when data/ticker.csv lists it
 FIRST_DAY = date(1900, 1, 1)
 HOW_TO_GET_PRICES = "Run `python -m aiwatch import-prices FILE` or `python -m aiwatch refresh`, then reload."
 PERF_COLUMNS = ["ticker", "date", "rebased", "return_since_base_pct", "adj_close", "close",
                 "drawdown_pct", "corr_60d", "beta_60d", "is_benchmark", "grain"]
-EVENT_LABELS = {"date": "Date", "day0_date": "Day 0", "title": "Milestone", "indicator_name": "Indicator"}
+MODEL_LABELS = {"market": "Market model", "market-adjusted": "Market-adjusted"}
+EVENT_TABLE = {  # column -> (label, number format); what a reader needs first comes first
+    "milestone_date": ("Date", None), "title": ("Milestone", None), "car_pct": ("CAR %", "{:+.2f}"),
+    "t_stat": ("t", "{:+.2f}"), "p_value": ("p", "p"), "marks": ("Flags", None),
+    "confounders": ("Confounded by", None), "day0": ("Day 0", None), "indicator_name": ("Indicator", None),
+    "beta": ("β", "{:.2f}"), "alpha_bp": ("α (bp/day)", "{:+.1f}"), "r2": ("R²", "{:.2f}"),
+    "sigma_pct": ("σ % per day", "{:.2f}"), "n_est": ("Estimation days", None), "note": ("Note", None),
+    "source_url": ("Source", None)}
+AGGREGATE_TABLE = {
+    "group_kind": ("By", None), "group": ("Group", None), "sample": ("Events", None), "n": ("N", None),
+    "caar_pct": ("CAAR %", "{:+.2f}"), "caar_t": ("t (cross-section)", "{:+.2f}"), "caar_p": ("p", "p"),
+    "bmp_t": ("BMP t", "{:+.2f}"), "bmp_p": ("BMP p", "p")}
+COLUMN_WIDTHS = {"title": 260, "group": 200, "confounders": 260, "marks": 60, "note": 220}
+DOWNLOAD_EVENT_COLUMNS = [*events.EVENT_COLUMNS, "title", "indicator_name", "category", "confounded", "significant",
+                          "note", "source_url"]
 
 
 def day(value) -> date:
@@ -52,6 +66,7 @@ def choices(db: str, ident, as_of: date) -> dict:
         "others": others["ticker"].tolist(),
         "peers": others.loc[others["role"] == "peer", "ticker"].tolist(),
         "indexes": others.loc[others["role"] == "index", "ticker"].tolist() or others["ticker"].tolist(),
+        "default_benchmark": events.default_benchmark(tickers),
         "first": {t: day(d) for t, d in zip(priced["ticker"], priced["first_date"])},
         "last": {t: day(d) for t, d in zip(priced["ticker"], priced["last_date"])},
         "indicators": dict(zip(indicators["indicator"].tolist(), indicators["name"].tolist())),
@@ -134,25 +149,137 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
     return perf, milestones
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def event_study(db: str, ident, subject: str, benchmark: str, model: str, as_of: date
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every day-precision milestone's rows (all windows, every indicator: a milestone confounds
+    another whatever the filter) and the CAR path of each event, from the store."""
+    inputs = events.load_inputs(ui.query, subject, benchmark, as_of)
+    return events.study(inputs, model, benchmark), events.car_paths(inputs, model)
+
+
+def p_text(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def columns(spec: dict) -> dict:
+    """Column labels and widths for st.dataframe (sources as links)."""
+    return {c: (st.column_config.LinkColumn(lbl, display_text="open source") if c == "source_url"
+                else st.column_config.Column(lbl, width=COLUMN_WIDTHS.get(c))) for c, (lbl, _) in spec.items()}
+
+
+def styled(df: pd.DataFrame, spec: dict, bold: pd.Series | None = None, bold_columns: tuple = ()):
+    """The table as shown: labelled columns, numbers formatted, significant figures bold."""
+    shown = df[list(spec)]
+    style = shown.style.format({c: (p_text if f == "p" else f) for c, (_, f) in spec.items() if f}, na_rep="")
+    if bold is not None:
+        weights = ["font-weight: bold" if b else "" for b in bold]
+        style = style.apply(lambda _: weights, subset=list(bold_columns))
+    return style
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def event_chart(db: str, ident, subject: str, benchmark: str, indicators: tuple, as_of: date) -> pd.DataFrame:
-    """The event-study chart; returns the table behind it."""
-    events = ui.query("event_study", subject=subject, benchmark=benchmark, indicators=list(indicators),
-                      as_of=as_of)
-    if events.empty:
-        return events
-    st.altair_chart(charts.event_study_bars(events, subject, benchmark), width="stretch")
-    complete = events.dropna(subset=["excess_0_p5_pct"])
-    st.caption(f"{len(events)} milestone(s); mean difference {events['excess_m1_p1_pct'].mean():+.2f} pp over "
-               f"[-1, +1] and {complete['excess_0_p5_pct'].mean():+.2f} pp over [0, +5] ({len(complete)} with "
-               "five trading days after). Milestones dated only to a month, quarter or year are left out. "
-               "Click a column header to sort the table.")
-    return events
+def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, indicators: tuple,
+                  window: str, exclude: bool) -> dict[str, str]:
+    """The CAR chart, the per-event table and the aggregates. Returns {milestone id: label} of the
+    events with statistics, for the CAR path's chooser (plain values: cheap on every rerun)."""
+    table, _ = event_study(db, ident, subject, benchmark, model, as_of)
+    rows = shown_rows(table, indicators, exclude)
+    scored = rows.dropna(subset=["car_pct"])
+    if scored.empty:
+        ui.empty_state("no milestone dated to the day has enough prices around it for the chosen watch "
+                       "indicators (an event needs 120 trading days of history before it).")
+        return {}
+    label = f"[{window}]"
+    st.altair_chart(charts.event_car_dots(scored, window, events.WINDOW_LABELS, subject, benchmark),
+                    width="stretch")
+    chosen = scored[scored["window"] == window]
+    st.caption(f"{scored['milestone_id'].nunique()} milestone(s) with statistics; {MODEL_LABELS[model].lower()}"
+               f" against {benchmark}. Large dots: p < 0.05; hollow: confounded (an earnings release within "
+               f"trading days [-1, +1] of day 0, or another milestone inside the window); the chosen window "
+               f"{label} is solid.")
+
+    st.markdown(f"**Per event, window {label}**")
+    shown = rows[rows["window"] == window].assign(
+        alpha_bp=lambda d: 1e4 * d["alpha"],
+        marks=lambda d: (d["significant"].map({True: "✱ ", False: ""})
+                         + d["confounded"].map({True: "⚠", False: ""})).str.strip())
+    st.dataframe(
+        styled(shown, EVENT_TABLE, shown["significant"].tolist(), ("car_pct", "t_stat", "p_value")),
+        hide_index=True, width="stretch", placeholder="", height=min(36 * (len(shown) + 1) + 2, 820),
+        column_config=columns(EVENT_TABLE))
+    st.caption(f"Bold and ✱: p < 0.05 (two-sided, Student's t with n − {2 if model == 'market' else 1} degrees "
+               f"of freedom). ⚠: confounded, with what confounds it. {len(chosen)} of {len(shown)} milestone(s) "
+               "have a value in this window; the note says why the others have none.")
+
+    st.markdown(f"**Averages across events, window {label}**")
+    agg = events.aggregates(table[table["indicator"].isin(indicators)])
+    view = agg[agg["window"] == window]
+    if exclude:
+        view = view[view["sample"] == "unconfounded"]
+    view = view.assign(group_kind=view["group_kind"].map({"all": "all", "indicator": "watch indicator",
+                                                           "category": "category"}),
+                       sample=view["sample"].map({"all": "all", "unconfounded": "without confounded"}))
+    significant = (view["caar_p"] < events.SIGNIFICANT_P).tolist()
+    st.dataframe(styled(view, AGGREGATE_TABLE, significant, ("caar_pct", "caar_t", "caar_p")), hide_index=True,
+                 width="stretch", placeholder="",
+                 column_config=columns(AGGREGATE_TABLE))
+    st.caption("CAAR: the mean CAR, with its cross-sectional t (the spread of the CARs across events). BMP: "
+               "the standardized test of Boehmer, Musumeci and Poulsen (1991), the mean of each event's "
+               "CAR / (σ √L) times √N over their standard deviation. Both need N ≥ 2; bold: p < 0.05.")
+    first = scored.drop_duplicates("milestone_id")
+    return {i: f"{d:%Y-%m-%d} · {t}" for i, d, t in zip(first["milestone_id"], first["milestone_date"],
+                                                         first["title"])}
+
+
+def shown_rows(table: pd.DataFrame, indicators: tuple, exclude: bool) -> pd.DataFrame:
+    """The study's rows of the chosen watch indicators, without the confounded ones if asked."""
+    rows = table[table["indicator"].isin(indicators)]
+    return rows[~rows["confounded"]] if exclude else rows
+
+
+def event_downloads(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, indicators: tuple,
+                    exclude: bool, event: str | None) -> None:
+    """Download buttons for every number of the section; each CSV is made only when clicked."""
+    def study():
+        return event_study(db, ident, subject, benchmark, model, as_of)
+
+    def csv_rows() -> bytes:
+        return export.to_safe_csv(shown_rows(study()[0], indicators, exclude)[DOWNLOAD_EVENT_COLUMNS],
+                                  verbatim=("window",))
+
+    def csv_aggregates() -> bytes:
+        return export.to_safe_csv(events.aggregates(shown_rows(study()[0], indicators, False)),
+                                  verbatim=("window",))
+
+    def csv_path() -> bytes:
+        paths = study()[1]
+        return export.to_safe_csv(as_dates(paths[paths["milestone_id"] == event], "date"))
+
+    buttons = [("every event and window", csv_rows, f"event_study_{model}.csv", "dl_event_study"),
+               ("the averages", csv_aggregates, f"event_study_aggregates_{model}.csv", "dl_event_aggregates")]
+    if event is not None:
+        buttons.append(("this CAR path", csv_path, "event_car_path.csv", "dl_event_path"))
+    for col, (label, data, name, key) in zip(st.columns(len(buttons)), buttons):
+        col.download_button(f"Download CSV: {label}", data=data, file_name=name, mime="text/csv", key=key,
+                            icon=":material/download:")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def path_section(db: str, ident, subject: str, benchmark: str, model: str, as_of: date, event: str,
+                 label: str) -> None:
+    """The CAR path chart of one event."""
+    _, paths = event_study(db, ident, subject, benchmark, model, as_of)
+    path = paths[paths["milestone_id"] == event]
+    st.altair_chart(charts.event_car_path(path, subject), width="stretch")
+    st.caption(f"{esc(label)}: abnormal returns cumulated from trading day -10, against {benchmark} "
+               f"({MODEL_LABELS[model].lower()}). Grey: the 95% band if nothing abnormal happened, ± 1.96 · σ · √k "
+               "after k days. Outside the band the move is larger than the stock's ordinary noise.")
 
 
 def lazy_download(df: pd.DataFrame, filename: str, key: str) -> None:
     """Like ui.download, but the CSV is only made when clicked (this table can be large)."""
-    st.download_button("Download CSV: prices as plotted", data=lambda: export.to_safe_csv(as_dates(df, "date")),
+    st.download_button("Download CSV: prices as plotted", data=lambda: export.to_safe_csv(df),
                        file_name=filename, mime="text/csv", key=key, icon=":material/download:")
 
 
@@ -195,7 +322,7 @@ compare = c1.multiselect(
 indexes = c["indexes"]
 benchmark = c2.selectbox(
     "Benchmark", indexes, key="benchmark", bind="query-params",
-    index=indexes.index(PREFERRED_BENCHMARK) if PREFERRED_BENCHMARK in indexes else 0,
+    index=indexes.index(c["default_benchmark"]) if c["default_benchmark"] in indexes else 0,
     help="The index proxy for correlation, beta and the event study.") if indexes else None
 rebase = c3.selectbox(
     "Rebase to 100 at", list(c["rebase"]), index=None, format_func=lambda i: c["rebase"][i][1],
@@ -224,31 +351,45 @@ if rebase is not None:
 
 perf, milestones = performance_section(db, ident, subject, lines, benchmark, start, base_date, base_label,
                                        last, as_of, tuple(indicators), log)
-lazy_download(perf, f"market_prices_{horizon}.csv", key="dl_market_prices")
+lazy_download(as_dates(perf, "date"), f"market_prices_{horizon}.csv", key="dl_market_prices")
 
 st.subheader("Event study")
 if not benchmark:
     ui.empty_state("no index or peer prices to compare with.", HOW_TO_GET_PRICES)
     st.stop()
+sub, bench = esc(subject), esc(benchmark)
 st.markdown(
-    f"For each milestone dated to the day: **{subject}'s return minus {benchmark}'s** over trading days "
-    "**[-1, +1]** and **[0, +5]** around it. Trading days are the days on which both have a price. **Day 0** is "
-    "the milestone's date when the market was open that day, otherwise the next trading day. A window [a, b] "
-    "runs from the close of day a-1 to the close of day b (adjusted closes): [-1, +1] from the close two "
-    "trading days before day 0 to the close of the day after it; [0, +5] from the close the day before day 0 "
-    "to the close five trading days after it.")
+    f"For each milestone dated to the day: did **{sub}** move more than its normal co-movement with "
+    f"**{bench}** would predict? The **market model** fits {sub}'s daily return on {bench}'s over "
+    "trading days [-250, -11] before day 0 (at least 120 returns); the **abnormal return** is the part it does "
+    "not predict, the **CAR** its sum over a window. *Market-adjusted* simply subtracts the benchmark's return. "
+    "**Day 0** is the milestone's date when the market was open that day, otherwise the next trading day. "
+    "Method and reference (MacKinlay 1997): see the README.")
 st.warning("This shows **association, not cause**: earnings, other news and the whole market move prices on the "
-           "same days, and a few days' return says little about a multi-year thesis.", icon=":material/balance:")
-events = event_chart(db, ident, subject, benchmark, tuple(indicators), as_of)
-if events.empty:
-    ui.empty_state("no milestone dated to the day has prices around it for the chosen watch indicators.")
-else:
-    labels = {**EVENT_LABELS,
-              "subject_m1_p1_pct": f"{subject} [-1,+1] %", "benchmark_m1_p1_pct": f"{benchmark} [-1,+1] %",
-              "excess_m1_p1_pct": "Difference [-1,+1] pp", "subject_0_p5_pct": f"{subject} [0,+5] %",
-              "benchmark_0_p5_pct": f"{benchmark} [0,+5] %", "excess_0_p5_pct": "Difference [0,+5] pp"}
-    ui.sources_table(as_dates(events, "date", "day0_date"), [*labels, "source_url"],
-                     key=f"event_study_{subject}_{benchmark}", labels=labels)
+           "same days, and a few days' return says little about a multi-year thesis. A single-firm t-test says "
+           "whether one event's move was larger than the stock's ordinary daily noise, not why it moved; with "
+           "many events and windows, about one in twenty passes p < 0.05 by chance.", icon=":material/balance:")
+c1, c2, c3 = st.columns([1.4, 2, 1.2], vertical_alignment="bottom")
+model = c1.segmented_control("Model", events.MODELS, format_func=MODEL_LABELS.get, default=events.MODELS[0],
+                             key="model", bind="query-params", required=True,
+                             help="Market model: OLS on the benchmark (alpha, beta). Market-adjusted: subject "
+                                  "minus benchmark.")
+window = c2.segmented_control("Window", events.WINDOW_LABELS, default=events.WINDOW_LABELS[0], key="window",
+                              bind="query-params", required=True, format_func=lambda w: f"[{w}]",
+                              help="Trading days relative to day 0, both ends included.")
+exclude = c3.toggle("Exclude confounded", value=False, key="exclude_confounded", bind="query-params",
+                    help="Leave out events with an earnings release within trading days [-1, +1] of day 0 or "
+                         "another milestone inside the window.")
+labels = event_section(db, ident, subject, benchmark, model, as_of, tuple(indicators), window, exclude)
+event = None
+if labels:
+    st.markdown("**CAR path around one event**")
+    ids = list(labels)
+    event = st.selectbox("Event", ids, index=len(ids) - 1, format_func=labels.get, key="event",
+                         bind="query-params", help="A milestone with statistics under the chosen model.")
+    if event is not None:
+        path_section(db, ident, subject, benchmark, model, as_of, event, labels[event])
+event_downloads(db, ident, subject, benchmark, model, as_of, tuple(indicators), exclude, event)
 
 with st.expander("Data and sources", icon=":material/table:"):
     if not milestones.empty:

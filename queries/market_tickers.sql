@@ -1,7 +1,14 @@
 -- One row per ticker in the ticker table, with its role and the prices stored up to $as_of.
 -- Params: $as_of
 -- role: subject (the company the thesis is about) | peer | index (a proxy such as QQQ).
-with coverage as (
+-- list_order: the ticker's line in data/ticker.csv, 1 first (the build inserts rows in file order,
+--   so rowid follows it); the first `index` ticker is the pages' default benchmark.
+with listed as (
+    select *, rowid + 1 as list_order
+    from ticker
+),
+
+coverage as (
     select
         ticker,
         min(date) as first_date,
@@ -18,10 +25,11 @@ final as (
         t.name,
         t.role,
         t.source_url,
+        t.list_order,
         c.first_date,
         c.last_date,
         coalesce(c.trading_days, 0) as trading_days
-    from ticker as t
+    from listed as t
     left join coverage as c using (ticker)
 )
 

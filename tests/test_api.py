@@ -153,17 +153,22 @@ def test_scorecard_json_is_the_scorecard_query(icfg, client):
     assert [g["indicator"] for g in early] == ["openai_dependence"] and early[0]["status"] == "unknown"
 
 
-def test_event_study_csv_is_the_market_pages_rows(icfg, client):
+def test_event_study_csv_is_the_event_study_of_the_store(icfg, client):
+    from aiwatch import events
+
     got = csv_of(client.get("/api/v1/event-study.csv", params={"as_of": "2025-01-31"}))
     con = store.open_readonly(icfg)
-    want = queries.run(con, "event_study", subject="MSFT", benchmark="QQQ", as_of=date(2025, 1, 31),
-                       indicators=["mai_progress", "consumer_ai", "api_adoption", "openai_dependence"])
-    con.close()
-    assert len(got) == len(want) == 1   # m4, 2025-01-10, the one day milestone inside the price window
-    assert got["id"].tolist() == want["id"].tolist()
-    assert got["excess_m1_p1_pct"].tolist() == want["excess_m1_p1_pct"].tolist()
-    none = csv_of(client.get("/api/v1/event-study.csv", params={"indicator": "mai_progress"}))
-    assert none.empty and "excess_0_p5_pct" in none.columns
+    try:
+        inputs = events.load_inputs(lambda name, **p: queries.run(con, name, **p), "MSFT", "QQQ", date(2025, 1, 31))
+    finally:
+        con.close()
+    want = events.study(inputs, "market", "QQQ")
+    assert len(got) == len(want) > 0
+    assert got["milestone_id"].tolist() == want["milestone_id"].tolist()
+    assert got["window"].tolist() == want["window"].tolist()
+    assert list(got.columns[:len(events.EVENT_COLUMNS)]) == events.EVENT_COLUMNS
+    none = csv_of(client.get("/api/v1/event-study.csv", params={"indicator": "mai_progress", "end": "2000-01-01"}))
+    assert none.empty and "car_pct" in none.columns
 
 
 def test_tables_index_lists_rows_columns_and_links(client):

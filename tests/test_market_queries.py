@@ -41,54 +41,22 @@ def event_con(cfg):
     con.close()
 
 
-def events(con, indicators=ALL, as_of=LATEST):
-    df = queries.run(con, "event_study", subject="MSFT", benchmark="QQQ", indicators=indicators, as_of=as_of)
-    return df.set_index("id")
-
-
-def pct(a, b):
-    return round(100 * (a / b - 1), 2)
-
-
-def test_event_study_matches_a_hand_computation(event_con):
-    e = events(event_con)
-    assert list(e.index) == ["m4", "m5", "m6"]  # m1, m3: no prices; m7: no day -2; m8: month
-    # m4, Friday 2025-01-10 is a trading day: day 0 = 2025-01-10
-    m4 = e.loc["m4"]
-    assert str(m4.day0_date.date()) == "2025-01-10"
-    assert (m4.subject_m1_p1_pct, m4.benchmark_m1_p1_pct) == (pct(110, 102), pct(206, 202))  # 13th / 8th
-    assert m4.excess_m1_p1_pct == round(100 * ((110 / 102 - 1) - (206 / 202 - 1)), 2) == 5.86
-    assert (m4.subject_0_p5_pct, m4.benchmark_0_p5_pct) == (pct(114, 103), pct(214, 202))  # 17th / 9th
-    assert m4.excess_0_p5_pct == 4.74
-    # m5, Saturday: day 0 = Monday 13th; [0, +5] ends on the 21st, skipping MSFT's lone 20th (999)
-    m5 = e.loc["m5"]
-    assert str(m5.day0_date.date()) == "2025-01-13"
-    assert (m5.subject_m1_p1_pct, m5.benchmark_m1_p1_pct) == (pct(111, 103), pct(208, 202))
-    assert (m5.subject_0_p5_pct, m5.benchmark_0_p5_pct) == (pct(115, 104), pct(216, 204))
-    assert str(m5.day_p5_date.date()) == "2025-01-21"
-    # m6: [-1, +1] from the 15th to the 21st; [0, +5] not complete yet
-    m6 = e.loc["m6"]
-    assert (m6.subject_m1_p1_pct, m6.benchmark_m1_p1_pct) == (pct(115, 112), pct(216, 210))
-    assert pd.isna(m6.subject_0_p5_pct) and pd.isna(m6.excess_0_p5_pct)
-    assert m6.source_url == "https://example.test/synthetic/m6"
-
-
-def test_event_study_is_point_in_time(event_con):
-    e = events(event_con, as_of=date(2025, 1, 16))
-    assert list(e.index) == ["m4", "m5"]  # m6 is not known yet
-    assert e["excess_0_p5_pct"].isna().all()  # no prices after the 16th
-    assert e.loc["m5", "subject_m1_p1_pct"] == pct(111, 103)
-
-
-def test_event_study_indicator_filter(event_con):
-    assert list(events(event_con, indicators=["consumer_ai"]).index) == ["m4"]
-    assert events(event_con, indicators=[]).empty
+def test_event_study_inputs_are_joint_days_and_known_events(event_con):
+    p = queries.run(event_con, "event_study_prices", subject="MSFT", benchmark="QQQ", as_of=LATEST)
+    assert [str(d.date()) for d in p.date] == DAYS  # 2025-01-20 only MSFT traded: not a trading day
+    assert p.subject_adj_close.tolist() == MSFT and p.benchmark_adj_close.tolist() == QQQ
+    early = queries.run(event_con, "event_study_prices", subject="MSFT", benchmark="QQQ", as_of=date(2025, 1, 9))
+    assert len(early) == 4
+    m = queries.run(event_con, "event_study_milestones", as_of=date(2025, 1, 16))
+    assert list(m.id) == ["m1", "m3", "m7", "m4", "m5"]  # day precision only, known by then
+    assert m.set_index("id").loc["m4", "indicator_name"] == "Consumer AI commercialization"
+    r = queries.run(event_con, "event_study_releases", as_of=date(2024, 12, 31))
+    assert r.label.tolist()[:2] == ["FY24 Q1 results", "FY24 Q2 results"] and (r.release_date <= "2024-12-31").all()
 
 
 def test_event_study_benchmark_is_bound(event_con):
-    e = queries.run(event_con, "event_study", subject="MSFT", benchmark="QQQ' or 1=1 --", indicators=ALL,
-                    as_of=LATEST)
-    assert e.empty
+    p = queries.run(event_con, "event_study_prices", subject="MSFT", benchmark="QQQ' or 1=1 --", as_of=LATEST)
+    assert p.empty
 
 
 # --- performance ----------------------------------------------------------------------------------
