@@ -42,6 +42,23 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+class _BadDate(ValueError):
+    pass
+
+
+def _date_option(name: str, value: str | None, default=None):
+    """An option given as YYYY-MM-DD (``default`` when absent); _BadDate names it otherwise."""
+    from datetime import date
+
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _err(f"error: {name} {value!r} is not a date as YYYY-MM-DD")
+        raise _BadDate(name) from None
+
+
 def _report_problems(e: ValidationFailed) -> None:
     for p in e.problems:
         _err(f"error: {p}")
@@ -123,17 +140,13 @@ def cmd_refresh(args, cfg) -> int:
     none (the reason on one line: offline, rate-limited, unknown ticker; nothing changed);
     3: some, naming the failed tickers. The running app never calls the network.
     """
-    from datetime import date
 
     from . import market
 
-    start = None
-    if args.start:
-        try:
-            start = date.fromisoformat(args.start)
-        except ValueError:
-            _err(f"error: --start {args.start!r} is not a date as YYYY-MM-DD")
-            return EXIT_USAGE
+    try:
+        start = _date_option("--start", args.start)
+    except _BadDate:
+        return EXIT_USAGE
     result = market.refresh(cfg, tickers=args.tickers, start=start)
     for n in result.notes:
         _err(f"note: {n}")
@@ -189,17 +202,13 @@ def cmd_brief(args, cfg) -> int:
     and a footer with the dashboard's shared link of the same view (--url: the dashboard's
     address, default http://localhost:8501). Without --as-of: the latest data.
     """
-    from datetime import date
 
     from . import brief, store
 
-    as_of = None
-    if args.as_of:
-        try:
-            as_of = date.fromisoformat(args.as_of)
-        except ValueError:
-            _err(f"error: --as-of {args.as_of!r} is not a date as YYYY-MM-DD")
-            return EXIT_USAGE
+    try:
+        as_of = _date_option("--as-of", args.as_of)
+    except _BadDate:
+        return EXIT_USAGE
     try:
         store.ensure_built(cfg)
     except ValidationFailed as e:
@@ -311,13 +320,10 @@ def cmd_event_study(args, cfg) -> int:
 
     from . import events, export, queries, store
 
-    as_of = date(9999, 12, 31)
-    if args.as_of:
-        try:
-            as_of = date.fromisoformat(args.as_of)
-        except ValueError:
-            _err(f"error: --as-of {args.as_of!r} is not a date as YYYY-MM-DD")
-            return EXIT_USAGE
+    try:
+        as_of = _date_option("--as-of", args.as_of, date(9999, 12, 31))
+    except _BadDate:
+        return EXIT_USAGE
     if store.store_identity(cfg) is None or not store.usable(cfg):
         _err(f"error: no usable store at {cfg.db}. Run `python -m aiwatch build` (or import-prices) first.")
         return EXIT_FAIL

@@ -534,31 +534,28 @@ def kpi_bars(s: Section, view: View, beside: bool) -> list[Source]:
     return [Source(title, series, KPI_SERIES_COLUMNS)]
 
 
-def growth_contribution(s: Section, view: View, beside: bool) -> list[Source]:
-    growth_id, points_id = s.refs_of("kpi")
+def _two_kpis(s: Section, view: View, beside: bool, draw) -> list[Source]:
+    """A chart of two KPIs (refs in order: the main series, then the one that annotates it)."""
+    main_id, other_id = s.refs_of("kpi")
     series = _series(s, view)
-    growth, points = series[series["kpi_id"] == growth_id], series[series["kpi_id"] == points_id]
-    _heading(_title_with_label(s, growth), beside)
-    if growth.empty:
-        empty_state("no growth figure had been published.")
+    main, other = series[series["kpi_id"] == main_id], series[series["kpi_id"] == other_id]
+    title = _title_with_label(s, main)
+    _heading(title, beside)
+    if main.empty:
+        empty_state("no figure of this series had been published.")
         return []
-    st.altair_chart(charts.growth_with_contribution(growth, points), width="stretch")
+    st.altair_chart(draw(main, other), width="stretch")
     _caption(s.caption)
-    return [Source(_title_with_label(s, growth), series, KPI_SERIES_COLUMNS)]
+    return [Source(title, series, KPI_SERIES_COLUMNS)]
+
+
+def growth_contribution(s: Section, view: View, beside: bool) -> list[Source]:
+    return _two_kpis(s, view, beside, charts.growth_with_contribution)
 
 
 def bars_with_share(s: Section, view: View, beside: bool) -> list[Source]:
-    bars_id, share_id = s.refs_of("kpi")
-    series = _series(s, view)
-    bars, share = series[series["kpi_id"] == bars_id], series[series["kpi_id"] == share_id]
-    _heading(_title_with_label(s, bars), beside)
-    if bars.empty:
-        empty_state("no figure of this series had been published.")
-        return []
-    st.altair_chart(charts.bars_with_share(bars, share, s.option("y", "Value"),
-                                           share_label=s.option("share_label", "share")), width="stretch")
-    _caption(s.caption)
-    return [Source(_title_with_label(s, bars), series, KPI_SERIES_COLUMNS)]
+    return _two_kpis(s, view, beside, lambda bars, share: charts.bars_with_share(
+        bars, share, s.option("y", "Value"), share_label=s.option("share_label", "share")))
 
 
 def adoption(s: Section, view: View, beside: bool) -> list[Source]:
