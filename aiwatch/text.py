@@ -7,9 +7,10 @@ an autolink there. Two helpers, used by every page and by the UI package:
 
 - ``esc(value)``: the value as literal text. Every ASCII punctuation character is
   backslash-escaped (CommonMark allows that for all of them), which defuses ``[..](..)``,
-  ``![..](..)``, ``<..>``, ``:color[..]`` directives, ``$..$`` LaTeX, emphasis, headings and
-  GFM autolinks (``https\\://`` and ``www\\.`` are no longer recognised as URLs). Line
-  breaks become spaces, so a value cannot start a block of its own.
+  ``![..](..)``, ``<..>``, ``:color[..]`` directives, ``$..$`` LaTeX, emphasis and headings.
+  GFM autolinks are found after parsing, escapes or not, so an invisible word joiner goes
+  inside ``http``/``ftp``/``www`` and after ``@``. Line breaks become spaces, so a value
+  cannot start a block of its own.
 - ``link(label, url)``: a Markdown link, only when ``url`` passes ``safe_url`` (a plain
   http(s) URL with a host and none of the characters that could end the link target);
   otherwise the escaped label alone.
@@ -28,6 +29,10 @@ import pandas as pd
 _PUNCT = frozenset(string.punctuation)
 _BREAKS = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# GFM autolinks are found in the text after parsing, escapes or not: a word joiner (U+2060,
+# invisible) inside "http", "ftp", "www" and after "@" breaks the patterns it looks for.
+_AUTOLINK = re.compile(r"(?i)(?<![a-z0-9])(https?|ftp|mailto|www)")
+_JOINER = "\u2060"
 # Characters a stored URL may not hold (load.py rejects them too): they could end a Markdown
 # link target early, open an HTML tag or an attribute, or hide what the link really is.
 URL_FORBIDDEN = re.compile(r"[\s()\[\]<>\"'`\\\x00-\x1f\x7f]")
@@ -47,6 +52,7 @@ def esc(value: object) -> str:
     if _missing(value):
         return ""
     text = _CONTROL.sub(" ", _BREAKS.sub(" ", str(value)))
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _JOINER + m.group(1)[1:], text).replace("@", "@" + _JOINER)
     return "".join("\\" + ch if ch in _PUNCT else ch for ch in text)
 
 

@@ -107,4 +107,4 @@ def plain(text: str) -> str:
     """Markdown as the reader sees it: backslash escapes (aiwatch.text.esc) removed."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")

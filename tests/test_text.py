@@ -53,3 +53,9 @@ def test_code_cannot_be_closed_early():
     assert code("`x`") == "`` `x` ``"
     assert code("a" * 500, limit=10) == "`" + "a" * 9 + "…`"
     assert code("") == "(empty)"
+
+
+def test_autolinks_are_broken_invisibly():
+    out = esc("see https://evil.example, www.evil.example or a@evil.example")
+    assert "https" not in out and "www" not in out and "@\u2060" in out
+    assert out.replace("\u2060", "").replace("\\", "") == "see https://evil.example, www.evil.example or a@evil.example"

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.commands.execution_control import stop as _streamlit_stop
 
+from ..text import esc
 from .data import query, store_key
 
 PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
@@ -45,7 +46,8 @@ def pages() -> dict[str, list]:
     order, at its url_path), then the dashboard pages and the Data page."""
     thesis = [_page(OVERVIEW, default=True)]
     for name, icon, path in _indicator_pages(*store_key()):
-        thesis.append(st.Page(str(INDICATOR_PAGE), title=name, icon=icon or DEFAULT_ICON, url_path=path))
+        # the navigation renders page titles as Markdown: a name from data/ is escaped like any data text
+        thesis.append(st.Page(str(INDICATOR_PAGE), title=esc(name), icon=icon or DEFAULT_ICON, url_path=path))
     return {"Thesis": thesis, "Dashboard": [_page(p) for p in DASHBOARD], "Data": [_page(DATA)]}
 
 
