@@ -9,7 +9,8 @@ with final as (
         i.name as indicator_name,
         m.category,
         m.title,
-        m.source_url
+        m.source_url,
+        m.source_kind
     from milestone_known as m
     inner join indicator as i using (indicator)
     where m.date_precision = 'day'

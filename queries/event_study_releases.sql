@@ -7,7 +7,8 @@ with final as (
         fiscal_quarter,
         release_date,
         'FY' || lpad((fiscal_year % 100)::varchar, 2, '0') || ' ' || fiscal_quarter || ' results' as label,
-        source_url
+        source_url,
+        source_kind
     from earnings_release
     where release_date <= $as_of
 )

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from aiwatch import charts, store
 from aiwatch.config import load_config
-from tests.conftest import ROOT, use_env
+from tests.conftest import ROOT, go_to, use_env
 from tests.test_browser_phone import PAGES
 from tests.test_market import synthetic_prices, write_prices
 
@@ -40,9 +40,7 @@ def real_data(tmp_path_factory):
     return cfg
 
 
-# charts.event_study_bars (being replaced in another branch) labels its rows on a 420 px y axis.
-# Strict: once the replacement fits a phone this fails, and the marker goes.
-KNOWN_WIDE = {"market": "charts.event_study_bars has a 420 px y axis (being replaced)"}
+KNOWN_WIDE: dict[str, str] = {}  # page -> why one of its charts does not fit yet (strict xfail)
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_WIDE[p], strict=True))
@@ -50,8 +48,8 @@ KNOWN_WIDE = {"market": "charts.event_study_bars has a 420 px y axis (being repl
 def test_no_chart_puts_a_legend_or_a_wide_axis_beside_its_plot(real_data, monkeypatch, path):
     use_env(monkeypatch, real_data)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.switch_page(f"pages/{path}.py")
     at.run()
+    go_to(at, path).run()
     assert [e.value for e in at.exception] == []
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert specs, "the page draws charts"
