@@ -6,6 +6,7 @@ Every route answers GET and HEAD only; there is no write endpoint for anyone.
   GET /api/v1/tables/{table}.csv|.json   a table's rows, each with its source
   GET /api/v1/scorecard.json             one entry per watch indicator: status, rules, inputs, sources
   GET /api/v1/event-study.csv            the per-event rows of the event study
+  GET /api/v1/charts/{token}.svg|.png    a chart a page drew, as an image (aiwatch/chart_images.py)
   GET /feed.atom                         what was published and what changed (aiwatch/feed.py)
 
 Every route takes ``as_of=YYYY-MM-DD`` with the pages' meaning (only what had been published
@@ -526,6 +527,49 @@ def _feed(request, snap):
     return body, feed.MEDIA_TYPE
 
 
+CHART_PATH_RE = re.compile(r"^([A-Za-z0-9_-]{16,32})\.(svg|png)$")
+CHART_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def chart_image(name: str) -> tuple[bytes, str, str]:
+    """``TOKEN.svg`` or ``TOKEN.png`` of a chart a page drew: (image, media type, file name)."""
+    from . import chart_images
+
+    m = CHART_PATH_RE.match(name)
+    found = chart_images.held(m.group(1)) if m else None
+    if found is None:
+        raise ApiError(404, "no such chart: its link is from a page this server no longer holds; "
+                            "reload the page and use the chart's link again")
+    chart, stem = found
+    fmt = m.group(2)
+    spec = chart_images.as_file(chart)
+    body = chart_images.svg(spec) if fmt == "svg" else chart_images.png(spec)
+    return body, CHART_MEDIA[fmt], f"{stem}.{fmt}"
+
+
+def _chart(request):
+    """A chart's image: made when asked, never cached by a shared proxy (it is one reader's view)."""
+    from starlette.responses import Response
+    try:
+        if request.method not in METHODS:
+            raise ApiError(405, f"{request.method} is not allowed: this API is read-only "
+                                "(GET and HEAD only)")
+        body, media, filename = chart_image(request.path_params.get("name", ""))
+    except ApiError as e:
+        return _error_response(e)
+    except Exception:  # noqa: BLE001 - logged; the client gets a plain 500 without internals
+        log.exception("chart image failed: %s", request.url.path)
+        return _error_response(ApiError(500, "internal error; the server log has the details"))
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+               "Content-Disposition": f'attachment; filename="{filename}"',
+               # an SVG opened on its own runs no script and loads nothing
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", media_type=media, headers=headers)
+    return Response(body, media_type=media, headers=headers)
+
+
 def _not_found(request, snap):
     raise ApiError(404, f"no such API path; see {PREFIX}/tables")
 
@@ -540,6 +584,7 @@ def routes() -> list:
         Route(f"{PREFIX}/tables/{{name}}", endpoint(_table), methods=every),
         Route(f"{PREFIX}/scorecard.json", endpoint(_scorecard), methods=every),
         Route(f"{PREFIX}/event-study.csv", endpoint(_event_study), methods=every),
+        Route(f"{PREFIX}/charts/{{name}}", _chart, methods=every),
         Route("/feed.atom", endpoint(_feed), methods=every),
         Route("/api/{rest:path}", endpoint(_not_found), methods=every),
     ]

@@ -24,6 +24,7 @@ ui.results_notice()
 def segments(db: str, ident, basis: str, as_of) -> pd.DataFrame:
     """The segment section for one basis and as-of date (replayed while the store and view stay)."""
     quarters = ui.query("segment_revenue_quarterly", basis=basis, as_of=as_of)
+    view = basis + ("" if as_of == ui.LATEST else f"-as-of-{as_of:%Y-%m-%d}")   # in the charts' file names
 
     if quarters.empty:
         ui.empty_state("no segment revenue is stored for this view.",
@@ -62,17 +63,17 @@ def segments(db: str, ident, basis: str, as_of) -> pd.DataFrame:
 
         tab_rev, tab_growth, tab_mix = st.tabs(["Revenue by segment", "YoY growth", "Segment mix"])
         with tab_rev:
-            st.altair_chart(charts.segment_revenue_bars(quarters), width="stretch")
+            ui.chart(charts.segment_revenue_bars(quarters), f"financials-segment-revenue-{view}")
         with tab_growth:
             if quarters["yoy_growth_pct"].notna().any():
-                st.altair_chart(charts.segment_growth_lines(quarters), width="stretch")
+                ui.chart(charts.segment_growth_lines(quarters), f"financials-segment-growth-{view}")
                 st.caption("Growth is left out where the prior-year quarter is not known on the same "
                            "segment definitions.")
             else:
                 ui.empty_state("no like-for-like prior-year quarter is known for this basis yet.")
         with tab_mix:
             if quarters["mix_pct"].notna().any():
-                st.altair_chart(charts.segment_mix_bars(quarters), width="stretch")
+                ui.chart(charts.segment_mix_bars(quarters), f"financials-segment-mix-{view}")
             else:
                 ui.empty_state("no quarter has both segment figures and a total on this basis.")
     return quarters

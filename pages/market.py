@@ -111,8 +111,8 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
                          f"{day(latest['date']):%Y-%m-%d}.")
 
     st.subheader("Performance")
-    st.altair_chart(charts.market_performance(perf, milestones, subject, order, base_label, log),
-                    width="stretch")
+    ui.chart(charts.market_performance(perf, milestones, subject, order, base_label, log),
+             f"market-performance-{subject}-from-{start:%Y-%m-%d}")
     grain = perf["grain"].iloc[0]
     sampling = ("every trading day" if grain == "day" else
                 f"one point per {grain} per ticker (its last trading day of the {grain}, plus the window's first "
@@ -133,13 +133,14 @@ def performance_section(db: str, ident, subject: str, lines: tuple, benchmark: s
 
     c1, c2, c3 = st.columns(3)
     c1.markdown("**Drawdown from peak**")
-    c1.altair_chart(charts.market_drawdown(perf, subject, order), width="stretch")
+    ui.chart(charts.market_drawdown(perf, subject, order), f"market-drawdown-{subject}-from-{start:%Y-%m-%d}", c1)
     rolling = perf[perf["ticker"] != benchmark]
     for col, value, what in ((c2, "corr_60d", "correlation with"), (c3, "beta_60d", "beta vs")):
         col.markdown(f"**Rolling 60-day {what} {benchmark or 'a benchmark'}**")
         if benchmark and rolling[value].notna().any():
             title = "Correlation (60 trading days)" if value == "corr_60d" else "Beta (60 trading days)"
-            col.altair_chart(charts.market_rolling(rolling, value, title, subject, order), width="stretch")
+            ui.chart(charts.market_rolling(rolling, value, title, subject, order),
+                     f"market-{value}-{subject}-vs-{benchmark}-from-{start:%Y-%m-%d}", col)
         else:
             col.info("No data yet: fewer than 60 trading days with a benchmark price in this window.",
                      icon=":material/info:")
@@ -191,8 +192,8 @@ def event_section(db: str, ident, subject: str, benchmark: str, model: str, as_o
                        "indicators (an event needs 120 trading days of history before it).")
         return {}
     label = f"[{window}]"
-    st.altair_chart(charts.event_car_dots(scored, window, events.WINDOW_LABELS, subject, benchmark),
-                    width="stretch")
+    ui.chart(charts.event_car_dots(scored, window, events.WINDOW_LABELS, subject, benchmark),
+             f"market-event-study-{subject}-vs-{benchmark}-{window}")
     chosen = scored[scored["window"] == window]
     st.caption(f"{scored['milestone_id'].nunique()} milestone(s) with statistics; {MODEL_LABELS[model].lower()}"
                f" against {benchmark}. Large dots: p < 0.05; hollow: confounded (an earnings release within "
@@ -271,7 +272,7 @@ def path_section(db: str, ident, subject: str, benchmark: str, model: str, as_of
     """The CAR path chart of one event."""
     _, paths = event_study(db, ident, subject, benchmark, model, as_of)
     path = paths[paths["milestone_id"] == event]
-    st.altair_chart(charts.event_car_path(path, subject), width="stretch")
+    ui.chart(charts.event_car_path(path, subject), f"market-car-path-{event}")
     st.caption(f"{esc(label)}: abnormal returns cumulated from trading day -10, against {benchmark} "
                f"({MODEL_LABELS[model].lower()}). Grey: the 95% band if nothing abnormal happened, ± 1.96 · σ · √k "
                "after k days. Outside the band the move is larger than the stock's ordinary noise.")

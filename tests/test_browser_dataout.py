@@ -1,6 +1,6 @@
 """Real browser, served the way `make run` serves it (server.py: pages + API in one server):
 the API and the feed answer beside the pages, the Overview's brief downloads as a PDF, and
-every chart's menu offers a PNG."""
+every chart's menu offers a PNG, and every chart's links save it as SVG and PNG."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_overview_downloads_the_brief_of_the_view(served, browser, tmp_path):
 
 def test_every_chart_menu_offers_a_png(served, browser):
     """Streamlit's chart toolbar has "Download as PNG" on every st.altair_chart (vega-embed's own
-    actions menu is off, so there is no SVG item there; see README, Chart images)."""
+    actions menu is off, so there is no SVG item there: the links beneath each chart add it)."""
     _, url = served
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{url}/?as_of=2025-03-31")
@@ -93,4 +93,35 @@ def test_every_chart_menu_offers_a_png(served, browser):
         png = element.get_by_role("button", name="Download as PNG")
         png.wait_for(timeout=10000)
         assert png.is_visible()
+    page.close()
+
+
+def test_every_chart_on_every_page_saves_as_svg_and_png(served, browser, tmp_path):
+    _, url = served
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(url)
+    wait_rendered(page)
+    paths = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "els => els.map(e => e.href)")
+    assert len(paths) >= 8
+    saved = 0
+    for href in paths:
+        page.goto(href)
+        wait_rendered(page)
+        assert exceptions_on(page) == [], href
+        svg_links = page.locator('a[href^="api/v1/charts/"][href$=".svg"]')
+        png_links = page.locator('a[href^="api/v1/charts/"][href$=".png"]')
+        assert svg_links.count() == png_links.count() == page.locator(CHART).count(), href
+        for links, magic in ((svg_links, b"<svg"), (png_links, b"\x89PNG")):
+            if links.count() == 0:
+                continue
+            link = links.last
+            link.scroll_into_view_if_needed()
+            with page.expect_download(timeout=60000) as info:
+                link.click()
+            path = tmp_path / info.value.suggested_filename
+            info.value.save_as(path)
+            assert path.name.startswith("msft-ai-watch-") and path.suffix == "." + ("svg" if magic == b"<svg" else "png")
+            assert magic in path.read_bytes()[:200], href
+            saved += 1
+    assert saved >= 12   # two images from each page with charts
     page.close()

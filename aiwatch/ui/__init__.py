@@ -4,7 +4,7 @@
 - ``runner``: the navigation built from data/ and running the chosen page;
 - ``urlstate``: shared links (the link check before and after the page, "Share this view");
 - ``admin_box``: the sidebar's admin login;
-- ``widgets``: the as-of control, empty states, source tables, the indicator header and cards;
+- ``widgets``: the as-of control, charts with their SVG / PNG links, empty states, source tables, the indicator header and cards;
 - ``sections``: the section kinds of data/page_section.csv, each drawn from a cache.
 
 Pages import this package as ``from aiwatch import ui`` and use the names below.
@@ -19,6 +19,7 @@ from .widgets import (
     AS_OF_KEY,
     as_of,
     as_of_control,
+    chart,
     download,
     empty_state,
     indicator_header,
@@ -33,7 +34,7 @@ from .widgets import (
 
 __all__ = [
     "AS_OF_KEY", "LATEST", "TOTAL", "LinkCheck", "Section", "Source", "View", "admin_config", "admin_login", "admin_token",
-    "as_of", "as_of_control", "config", "download", "empty_state", "ensure_store", "identity", "indicator_for_page",
+    "as_of", "as_of_control", "chart", "config", "download", "empty_state", "ensure_store", "identity", "indicator_for_page",
     "indicator_header", "kpi_cards", "link_check_finish", "link_check_start", "pages", "price_status", "query", "render_page", "results_notice",
     "run_page", "scorecard_box", "share_this_view", "sidebar_header", "sidebar_status", "sources_expander", "sources_table",
     "store_key", "use_app_navigation", "view_state",

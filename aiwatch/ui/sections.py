@@ -37,7 +37,7 @@ from ..indicators import (
 from ..layout import Ref, parse_options, parse_refs, refs_of
 from ..text import esc, source_link
 from .data import LATEST, query, store_key
-from .widgets import download, empty_state, scorecard_box, sources_table
+from .widgets import chart, download, empty_state, scorecard_box, sources_table
 
 BASIS_LABELS = {"recast": "Today's segment definitions", "as_reported": "As first reported"}
 TOTAL = "Total"  # the segment row that holds the company's total (data/segment_revenue.csv)
@@ -184,6 +184,13 @@ def _heading(title: str, beside: bool) -> None:
             st.markdown(f"**{esc(title)}**")
         else:
             st.subheader(esc(title))
+
+
+def _chart(s: Section, view: View, drawn, part: str = "") -> None:
+    """A section's chart, with its SVG / PNG links (named after the page, section and date)."""
+    what = s.title if "{" not in s.title else " ".join(s.refs_of("kpi")) or s.kind   # "{label}": a template
+    chart(drawn, " ".join(x for x in (s.page, what or s.kind, part,
+                                      "" if view.as_of == LATEST else f"as-of {view.as_of:%Y-%m-%d}") if x))
 
 
 def _caption(text: str) -> None:
@@ -411,7 +418,7 @@ def milestone_timeline(s: Section, view: View, beside: bool) -> list[Source]:
     if milestones.empty:
         empty_state("no milestone of this kind had been published by this date.")
         return []
-    st.altair_chart(charts.event_timeline(milestones), width="stretch")
+    _chart(s, view, charts.event_timeline(milestones))
     _caption(s.caption)
     return [Source(f"Milestones: {s.title}" if s.title else "Milestones", milestones,
                    ["date_label", "category", "kind", "stages", "title", "detail", "source_url"])]
@@ -425,7 +432,7 @@ def leaderboard(s: Section, view: View, beside: bool) -> list[Source]:
         empty_state("no leaderboard standing had been published by this date.",
                     "Add measured standings to data/leaderboard.csv.")
         return []
-    st.altair_chart(charts.leaderboard_standings(standings), width="stretch")
+    _chart(s, view, charts.leaderboard_standings(standings))
     caption = (f"Ranks measured by public leaderboards. Blue: {vendor}'s models; orange: another vendor's "
                f"standing on the same board observed within {window} days; grey: no {vendor} standing "
                "that close in time, so not compared.") if vendor else \
@@ -472,7 +479,7 @@ def stage_path(s: Section, view: View, beside: bool) -> list[Source]:
                     f"Stages are milestones tagged on the {esc(track)} track in data/milestone_stage.csv.")
         return []
     stages = path.iloc[0]["track_stages"].split(" → ")
-    st.altair_chart(charts.stage_path(path, stages), width="stretch")
+    _chart(s, view, charts.stage_path(path, stages))
     last = path.iloc[-1]
     st.caption(f"Stage reached: **{esc(last['stage'])}** " + esc(
         f"({last['date_label']}: {last['title']}). Path: {last['track_stages']}. Hollow marks are press reports, "
@@ -502,8 +509,8 @@ def kpi_series(s: Section, view: View, beside: bool) -> list[Source]:
     if series.empty:
         empty_state("no figure of this series had been published.")
         return []
-    st.altair_chart(charts.series_with_events(series, _events(view), s.option("y", "Value"),
-                                              fmt=s.option("fmt", ",.1f")), width="stretch")
+    _chart(s, view, charts.series_with_events(series, _events(view), s.option("y", "Value"),
+                                              fmt=s.option("fmt", ",.1f")))
     _caption(s.caption)
     return [Source(title or "Series", series, KPI_SERIES_COLUMNS)]
 
@@ -516,8 +523,8 @@ def kpi_points(s: Section, view: View, beside: bool) -> list[Source]:
         return []
     title = _title_with_label(s, series)
     _heading(title, beside)
-    st.altair_chart(charts.kpi_points(series, s.option("y", "Value"), fmt=s.option("fmt", ",.1f"),
-                                      prefix=s.option("prefix"), suffix=s.option("suffix")), width="stretch")
+    _chart(s, view, charts.kpi_points(series, s.option("y", "Value"), fmt=s.option("fmt", ",.1f"),
+                                      prefix=s.option("prefix"), suffix=s.option("suffix")))
     _caption(s.caption)
     return [Source(title, series, KPI_SERIES_COLUMNS)]
 
@@ -529,7 +536,7 @@ def kpi_bars(s: Section, view: View, beside: bool) -> list[Source]:
     if series.empty:
         empty_state("no figure of this series had been published.")
         return []
-    st.altair_chart(charts.kpi_bars(series, s.option("y", "Value"), fmt=s.option("fmt", ",.1f")), width="stretch")
+    _chart(s, view, charts.kpi_bars(series, s.option("y", "Value"), fmt=s.option("fmt", ",.1f")))
     _caption(s.caption)
     return [Source(title, series, KPI_SERIES_COLUMNS)]
 
@@ -544,7 +551,7 @@ def _two_kpis(s: Section, view: View, beside: bool, draw) -> list[Source]:
     if main.empty:
         empty_state("no figure of this series had been published.")
         return []
-    st.altair_chart(draw(main, other), width="stretch")
+    _chart(s, view, draw(main, other))
     _caption(s.caption)
     return [Source(title, series, KPI_SERIES_COLUMNS)]
 
@@ -566,9 +573,9 @@ def adoption(s: Section, view: View, beside: bool) -> list[Source]:
         empty_state("no such model had been brought to the platform by this date.")
         return []
     if s.option("chart", "timeline") == "cumulative":
-        st.altair_chart(charts.cumulative_events(found, s.option("y", "So far")), width="stretch")
+        _chart(s, view, charts.cumulative_events(found, s.option("y", "So far")))
     else:
-        st.altair_chart(charts.event_timeline(found.assign(kind=found["evidence"])), width="stretch")
+        _chart(s, view, charts.event_timeline(found.assign(kind=found["evidence"])))
     _caption(s.caption)
     return [Source(s.title or "Models adopted", found,
                    ["date_label", "published_at", "title", "evidence", "detail", "source_url"])]
@@ -588,7 +595,7 @@ def segment_vs_company(s: Section, view: View, beside: bool) -> list[Source]:
         else:
             series = both.assign(label=both["segment"].where(both["segment"] != TOTAL, "Company total"),
                                  value=both["yoy_growth_pct"])
-            st.altair_chart(charts.series_with_events(series, events, "YoY growth (%)", fmt="+.1f"), width="stretch")
+            _chart(s, view, charts.series_with_events(series, events, "YoY growth (%)", fmt="+.1f"), "growth")
     with right:
         st.markdown(f"**{esc(seg_name)} share of total revenue (%)**")
         shares = segment.dropna(subset=["mix_pct"])
@@ -596,7 +603,7 @@ def segment_vs_company(s: Section, view: View, beside: bool) -> list[Source]:
             empty_state("no quarter has both the segment and the total for this view.")
         else:
             series = shares.assign(label=f"{seg_name} share of revenue", value=shares["mix_pct"])
-            st.altair_chart(charts.series_with_events(series, events, "Share of revenue (%)"), width="stretch")
+            _chart(s, view, charts.series_with_events(series, events, "Share of revenue (%)"), "share")
     _caption(s.option("as_reported_caption", s.caption) if view.basis == "as_reported" else s.caption)
     out = []
     if not segment.empty:

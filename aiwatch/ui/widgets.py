@@ -78,6 +78,26 @@ def download(df: pd.DataFrame, filename: str, key: str) -> None:
                        key=key, icon=":material/download:", on_click="ignore")
 
 
+def chart(drawn, name: str, where=None) -> None:
+    """An Altair chart, full width, with links beneath it to save it as SVG or PNG.
+
+    Streamlit's own chart menu has "Download as PNG" but no SVG; the links go to
+    ``api/v1/charts/TOKEN.svg|.png`` (aiwatch/api.py), rendered only when clicked. The link
+    is relative, so it works under any base path, and it is Markdown, not a widget: a section
+    replayed from Streamlit's cache keeps it. Served without the API (``streamlit run app.py``)
+    the chart has no links. ``where``: a column or container (default: here).
+    """
+    from .. import chart_images
+
+    where = where if where is not None else st
+    where.altair_chart(drawn, width="stretch")
+    if not chart_images.links_served:   # `streamlit run app.py`: no API beside the pages
+        return
+    token = chart_images.hold(drawn, f"msft-ai-watch-{name}")
+    where.caption(f"Save chart as [SVG](api/v1/charts/{token}.svg) · [PNG](api/v1/charts/{token}.png)",
+                  text_alignment="right")
+
+
 def sidebar_status() -> None:
     """Data as-of and build time, in the sidebar of every page."""
     info = query("data_as_of")
