@@ -197,9 +197,14 @@ def _market_tooltip(value: str, title: str, fmt: str) -> list[alt.Tooltip]:
 
 
 def _lines(df: pd.DataFrame, value: str, title: str, fmt: str, order: list[str], subject: str,
-           height: int = MARKET_HEIGHT, legend: bool = True, log: bool = False) -> alt.Chart:
-    """One line per ticker; the subject thick, the benchmark (``is_benchmark``) dashed."""
+           height: int = MARKET_HEIGHT, legend: bool = True, log: bool = False, extra: tuple[str, ...] = ()
+           ) -> alt.Chart:
+    """One line per ticker; the subject thick, the benchmark (``is_benchmark``) dashed.
+
+    The chart carries only the columns it draws or shows on hover (``extra``: more tooltip
+    columns): every other column would be sent to the browser with each chart for nothing."""
     scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    df = df[["ticker", "date", value, "adj_close", "is_benchmark", *extra]]
     return (
         alt.Chart(df, height=height)
         .mark_line(interpolate="linear")
@@ -245,7 +250,7 @@ def market_performance(perf: pd.DataFrame, milestones: pd.DataFrame, subject: st
     rows = -(-len(order) // TICKER_LEGEND_COLUMNS) + (milestones["indicator_name"].nunique() + 1
                                                        if not milestones.empty else 0)
     lines = _lines(perf, "rebased", title, ".1f", order, subject, log=log,
-                   height=MARKET_HEIGHT + LEGEND_ROW_PX * rows).encode(
+                   height=MARKET_HEIGHT + LEGEND_ROW_PX * rows, extra=("return_since_base_pct", "close")).encode(
         tooltip=[*_market_tooltip("rebased", "Rebased (100 = base day)", ".1f"),
                  alt.Tooltip("return_since_base_pct:Q", title="Since base day (%)", format="+.1f"),
                  alt.Tooltip("close:Q", title="Close as delivered (USD)", format=",.2f")])
@@ -265,7 +270,8 @@ def market_drawdown(perf: pd.DataFrame, subject: str, order: list[str]) -> alt.C
 
 def market_rolling(perf: pd.DataFrame, value: str, title: str, subject: str, order: list[str]) -> alt.Chart:
     """Rolling 60-day correlation or beta against the benchmark, one line per ticker."""
-    return _lines(perf, value, title, ".2f", order, subject, height=240, legend=False)
+    # the first 59 trading days of a window have no 60-day figure yet: nothing to draw there
+    return _lines(perf.dropna(subset=[value]), value, title, ".2f", order, subject, height=240, legend=False)
 
 
 # --- event study ---

@@ -24,7 +24,7 @@ ui.results_notice()
 def segments(db: str, ident, basis: str, as_of) -> pd.DataFrame:
     """The segment section for one basis and as-of date (replayed while the store and view stay)."""
     quarters = ui.query("segment_revenue_quarterly", basis=basis, as_of=as_of)
-    view = basis + ("" if as_of == ui.LATEST else f"-as-of-{as_of:%Y-%m-%d}")   # in the charts' file names
+    view = f"{basis}" + ("" if as_of == ui.LATEST else f"-as-of-{as_of:%Y-%m-%d}")   # in the charts' file names
 
     if quarters.empty:
         ui.empty_state("no segment revenue is stored for this view.",

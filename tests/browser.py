@@ -22,6 +22,7 @@ from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHART = '[data-testid="stVegaLiteChart"]'  # one Altair chart on a page
+SHARE_LINK = '[data-testid="stSidebar"] a:has(code)'   # "Share this view": the link to this view
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -98,7 +99,7 @@ def wait_rendered(page, timeout_ms: int = 30000) -> None:
     # app.py draws the sidebar's share link after the page itself: once it is there (or the run
     # stopped on an error), the whole script has run; elements may still be painting.
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]')"
+        "() => document.querySelector('[data-testid=\"stSidebar\"] a:has(code)')"
         " || document.querySelector('[data-testid=\"stException\"]')"
         " || document.querySelector('[data-testid=\"stAlertContentError\"]')",
         timeout=timeout_ms)

@@ -108,3 +108,12 @@ def plain(text: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+def share_link(at) -> str:
+    """The sidebar's "Share this view" URL (the code span of its Markdown) in an AppTest."""
+    import re
+
+    shown = [m.value for m in at.sidebar.markdown if m.value.startswith("**Share this view**")]
+    assert len(shown) == 1, shown
+    return re.search(r"`([^`]*)`", shown[0]).group(1)

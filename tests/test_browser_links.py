@@ -13,12 +13,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from aiwatch import store
-from tests.browser import exceptions_on, served_app, shot, wait_rendered
+from tests.browser import SHARE_LINK, exceptions_on, served_app, shot, wait_rendered
 from tests.conftest import make_cfg
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-test-token"
-SIDEBAR_LINK = '[data-testid="stSidebar"] [data-testid="stCode"]'
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,9 @@ def visit(page, url: str) -> None:
 
 
 def share_link(page) -> str:
-    return page.locator(SIDEBAR_LINK).inner_text().replace("\n", "").strip()
+    link = page.locator(SHARE_LINK)
+    assert link.inner_text().strip() == link.get_attribute("href")   # the text shown is the link
+    return link.get_attribute("href")
 
 
 def main_text(page) -> str:

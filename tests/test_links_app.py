@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from aiwatch import queries
 from aiwatch.ui.runner import DASHBOARD, DATA, OVERVIEW
-from tests.conftest import FIXTURES, ROOT, go_to, make_cfg, use_env
+from tests.conftest import FIXTURES, ROOT, go_to, make_cfg, share_link, use_env
 from tests.test_market import synthetic_prices, write_prices
 
 APP = str(ROOT / "app.py")
@@ -49,12 +49,6 @@ def open_link(page: str, params: dict | None = None) -> AppTest:
 
 def notices(at) -> list[str]:
     return [w.value for w in at.warning if w.value.startswith("Link parameter")]
-
-
-def share_link(at) -> str:
-    links = [c.value for c in at.sidebar.code]
-    assert len(links) == 1, links
-    return links[0]
 
 
 def link_params(url: str) -> dict[str, list[str]]:
