@@ -177,7 +177,7 @@ def main(argv=None) -> int:
         env = {**os.environ, "AIWATCH_DATA_DIR": str(cfg.data_dir), "AIWATCH_DB": cfg.db,
                "AIWATCH_STATE_DIR": str(cfg.state_dir)}
         procs = []
-        app, app_url = serve([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")], env, root / "app.log")
+        app, app_url = serve([sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py")], env, root / "app.log")
         procs.append(app)
         demo_url = None
         script = demo_script(args.demo, root)

@@ -392,13 +392,15 @@ if labels:
         path_section(db, ident, subject, benchmark, model, as_of, event, labels[event])
 event_downloads(db, ident, subject, benchmark, model, as_of, tuple(indicators), exclude, event)
 
-with st.expander("Data and sources", icon=":material/table:"):
-    if not milestones.empty:
-        st.markdown("**Milestones in the window**")
-        ui.sources_table(milestones, ["date_label", "title", "indicator_name", "category", "detail",
-                                      "source_url"], key="market_milestones")
-    st.markdown("**Tickers**")
-    shown = c["tickers"][c["tickers"]["ticker"].isin(lines)]
-    ui.sources_table(as_dates(shown, "first_date", "last_date"),
-                     ["ticker", "name", "role", "first_date", "last_date", "trading_days", "source_url"],
-                     key="market_tickers")
+box = ui.tables_expander("Data and sources", key=ui.SOURCES_OPEN)  # tables drawn once opened
+if box is not None:
+    with box:
+        if not milestones.empty:
+            st.markdown("**Milestones in the window**")
+            ui.sources_table(milestones, ["date_label", "title", "indicator_name", "category", "detail",
+                                          "source_url"], key="market_milestones")
+        st.markdown("**Tickers**")
+        shown = c["tickers"][c["tickers"]["ticker"].isin(lines)]
+        ui.sources_table(as_dates(shown, "first_date", "last_date"),
+                         ["ticker", "name", "role", "first_date", "last_date", "trading_days", "source_url"],
+                         key="market_tickers")

@@ -125,9 +125,11 @@ def what_changed(db: str, ident, as_of) -> pd.DataFrame | None:
 db, ident = ui.store_key()
 rules = scorecard_grid(db, ident, as_of, tuple(chosen))
 if not rules.empty:
-    with st.expander("Scorecard data and sources", icon=":material/table:"):
-        ui.download(ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS, labels=SCORECARD_LABELS),
-                    "scorecard.csv", key="dl_scorecard")
+    box = ui.tables_expander("Scorecard data and sources", key="scorecard_sources_open")
+    if box is not None:
+        with box:
+            ui.download(ui.sources_table(table(scorecard_inputs(rules)), SCORECARD_COLUMNS,
+                                         labels=SCORECARD_LABELS), "scorecard.csv", key="dl_scorecard")
 
 # --- key figures (data/page_section.csv, page "overview") ---------------------------------------
 st.subheader("Key figures")

@@ -110,6 +110,23 @@ def wait_rendered(page, timeout_ms: int = 30000) -> None:
     page.wait_for_timeout(500)
 
 
+def open_tables(page, timeout_ms: int = 60000) -> int:
+    """Open every "... sources" expander (their tables are drawn only once opened) and wait
+    for the rerun that draws them; returns how many were opened."""
+    opened = 0
+    for summary in page.locator('[data-testid="stExpander"] summary').all():
+        if "sources" not in summary.inner_text():
+            continue
+        summary.scroll_into_view_if_needed()
+        summary.click()
+        opened += 1
+        page.wait_for_timeout(300)
+        wait_rendered(page, timeout_ms)
+    if opened:
+        page.wait_for_selector('[data-testid="stExpander"] [data-testid="stDataFrame"]', timeout=timeout_ms)
+    return opened
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

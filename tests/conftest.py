@@ -117,3 +117,13 @@ def share_link(at) -> str:
     shown = [m.value for m in at.sidebar.markdown if m.value.startswith("**Share this view**")]
     assert len(shown) == 1, shown
     return re.search(r"`([^`]*)`", shown[0]).group(1)
+
+
+def open_tables(at):
+    """Open the page's "Data and sources" expanders (their tables are drawn only once opened,
+    aiwatch.ui.tables_expander) and rerun, as a reader's click does."""
+    from aiwatch.ui import SOURCES_OPEN
+
+    at.session_state[SOURCES_OPEN] = True
+    at.session_state["scorecard_sources_open"] = True
+    return at.run()

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from aiwatch import store
-from tests.browser import CHART, exceptions_on, served_app, shot, wait_rendered
+from tests.browser import CHART, exceptions_on, open_tables, served_app, shot, wait_rendered
 from tests.test_brief import pdf_text
 from tests.test_scorecard import make_indicator_cfg
 
@@ -124,4 +124,28 @@ def test_every_chart_on_every_page_saves_as_svg_and_png(served, browser, tmp_pat
             assert magic in path.read_bytes()[:200], href
             saved += 1
     assert saved >= 12   # two images from each page with charts
+    page.close()
+
+
+def test_the_tables_behind_a_page_are_drawn_once_their_expander_opens(served, browser, tmp_path):
+    _, url = served
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(f"{url}/financials")
+    wait_rendered(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0   # nothing sent before it is opened
+    assert open_tables(page) == 1
+    tables = page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]')
+    assert tables.count() >= 2
+    button = page.get_by_role("button", name="Download CSV").first
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60000) as info:
+        button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert "source_url" in path.read_text().splitlines()[0]
+    # it stays open on the next run (another basis), with the tables of the new view
+    page.get_by_text("Recast (today's segments)", exact=True).click()
+    wait_rendered(page)
+    page.wait_for_selector('[data-testid="stExpander"] [data-testid="stDataFrame"]', timeout=60000)
+    assert exceptions_on(page) == []
     page.close()

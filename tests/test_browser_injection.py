@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from aiwatch import store
-from tests.browser import served_app, wait_rendered
+from tests.browser import open_tables, served_app, wait_rendered
 from tests.test_injection import PAGES, hostile_cfg
 
 pytestmark = pytest.mark.browser
@@ -31,6 +31,7 @@ def test_no_injected_image_or_link_in_the_browser(app_url, browser, path):
     page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{app_url}/{path}")
     wait_rendered(page, 90000)
+    open_tables(page, 90000)   # the tables behind the page are drawn once their expander is opened
     # hover every help icon too: a tooltip is Markdown as well
     for icon in page.locator('[data-testid="stTooltipIcon"]').all()[:40]:
         try:

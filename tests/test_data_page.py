@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from aiwatch import admin, store
 from aiwatch.export import to_safe_csv
-from tests.conftest import ROOT, make_cfg, plain, share_link, use_env
+from tests.conftest import ROOT, make_cfg, open_tables, plain, share_link, use_env
 from tests.test_admin import TOKEN, bad_uploads, corrected_segments, snapshot
 
 APP = str(ROOT / "app.py")
@@ -150,7 +150,7 @@ def test_leaving_admin_mode(admin_env):
 
 def fy25_q2_total(fin: AppTest) -> float:
     """FY25 Q2 total revenue as the Financials page's data table shows it."""
-    table = fin.dataframe[0].value
+    table = open_tables(fin).dataframe[0].value
     row = table[(table["quarter_label"] == "FY25 Q2") & (table["segment"] == "Total")]
     return float(row["revenue_usd_m"].iloc[0])
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from aiwatch import store
 from aiwatch.config import load_config
 from aiwatch.load import TABLES
-from tests.conftest import ROOT, go_to, make_cfg, plain, use_env
+from tests.conftest import ROOT, go_to, make_cfg, open_tables, plain, use_env
 from tests.test_scorecard import make_indicator_cfg
 
 APP = str(ROOT / "app.py")
@@ -70,7 +70,9 @@ def test_overview_is_the_default_page(indicators_env):
     assert metrics["Year to date vs index"].value == "no prices"
     assert len(at.get("vega_lite_chart")) >= MIN_CHARTS[OVERVIEW]
     assert any("First build" in i.value for i in at.info)
-    assert len(at.get("download_button")) >= 3
+    assert [d.key for d in at.get("download_button")] == ["download_brief"]   # tables: drawn once opened
+    open_tables(at)
+    assert len(at.get("download_button")) >= 3 and len(at.dataframe) >= 2
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -81,7 +83,11 @@ def test_every_page_default_view(indicators_env, page):
     assert len(at.metric) >= MIN_METRICS[page]
     assert any(m.delta for m in at.metric)  # KPI cards carry deltas where a previous value exists
     assert len(at.get("vega_lite_chart")) >= MIN_CHARTS[page]
-    assert len(at.get("download_button")) >= 1  # the data behind the page, with sources
+    # "Data and sources": drawn once opened (the Overview's brief is not a table)
+    assert not at.dataframe and [d.key for d in at.get("download_button")] in ([], ["download_brief"])
+    open_tables(at)
+    no_exceptions(at)
+    assert len(at.get("download_button")) >= 1 and at.dataframe  # the data behind the page, with sources
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -127,9 +133,10 @@ def test_consumer_basis_is_kept_in_the_url(indicators_env):
     assert plain(at.metric[0].label) == "More Personal Computing revenue"
     at.segmented_control(key="consumer_basis").set_value("as_reported").run()
     no_exceptions(at)
+    open_tables(at)
     table = next(d.value for d in at.dataframe if "basis" in d.value.columns)
     assert set(table["basis"]) == {"as_reported"}
-    shared = open_page("consumer_ai", params={"consumer_basis": "As first reported"})
+    shared = open_tables(open_page("consumer_ai", params={"consumer_basis": "As first reported"}))
     table = next(d.value for d in shared.dataframe if "basis" in d.value.columns)
     assert set(table["basis"]) == {"as_reported"}
 
@@ -184,7 +191,7 @@ def page_text(at) -> str:
 def test_real_pages_as_of_the_article_show_nothing_published_later(real_store, monkeypatch, page):
     cfg, later_titles = real_store
     use_env(monkeypatch, cfg)
-    at = open_page(page, as_of=ARTICLE.isoformat())
+    at = open_tables(open_page(page, as_of=ARTICLE.isoformat()))
     no_exceptions(at)
     text = page_text(at)
     # no later milestone title or leaderboard model, and no later date anywhere on the page

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from aiwatch import queries
 from aiwatch.ui.runner import DASHBOARD, DATA, OVERVIEW
-from tests.conftest import FIXTURES, ROOT, go_to, make_cfg, share_link, use_env
+from tests.conftest import FIXTURES, ROOT, go_to, make_cfg, open_tables, share_link, use_env
 from tests.test_market import synthetic_prices, write_prices
 
 APP = str(ROOT / "app.py")
@@ -150,7 +150,7 @@ def test_changing_controls_updates_the_link_and_the_link_restores_them(app_env):
     other = open_link("financials", link_params(url))
     assert other.segmented_control(key="basis").value == "recast"
     assert other.date_input(key="as_of").value == date(2024, 11, 30)
-    assert other.dataframe[0].value.equals(at.dataframe[0].value)
+    assert open_tables(other).dataframe[0].value.equals(open_tables(at).dataframe[0].value)
     assert [m.value for m in other.metric] == [m.value for m in at.metric]
 
 

@@ -13,7 +13,7 @@ Pages import this package as ``from aiwatch import ui`` and use the names below.
 from .admin_box import admin_config, admin_login, admin_token
 from .data import LATEST, config, ensure_store, identity, query, store_key
 from .runner import indicator_for_page, pages, run_page, use_app_navigation
-from .sections import TOTAL, Section, Source, View, render_page, sources_expander
+from .sections import SOURCES_OPEN, TOTAL, Section, Source, View, render_page, sources_expander
 from .urlstate import LinkCheck, link_check_finish, link_check_start, share_this_view, view_state
 from .widgets import (
     AS_OF_KEY,
@@ -30,12 +30,13 @@ from .widgets import (
     sidebar_header,
     sidebar_status,
     sources_table,
+    tables_expander,
 )
 
 __all__ = [
-    "AS_OF_KEY", "LATEST", "TOTAL", "LinkCheck", "Section", "Source", "View", "admin_config", "admin_login", "admin_token",
+    "AS_OF_KEY", "LATEST", "SOURCES_OPEN", "TOTAL", "LinkCheck", "Section", "Source", "View", "admin_config", "admin_login", "admin_token",
     "as_of", "as_of_control", "chart", "config", "download", "empty_state", "ensure_store", "identity", "indicator_for_page",
     "indicator_header", "kpi_cards", "link_check_finish", "link_check_start", "pages", "price_status", "query", "render_page", "results_notice",
-    "run_page", "scorecard_box", "share_this_view", "sidebar_header", "sidebar_status", "sources_expander", "sources_table",
+    "run_page", "scorecard_box", "share_this_view", "sidebar_header", "sidebar_status", "sources_expander", "sources_table", "tables_expander",
     "store_key", "use_app_navigation", "view_state",
 ]

@@ -37,10 +37,11 @@ from ..indicators import (
 from ..layout import Ref, parse_options, parse_refs, refs_of
 from ..text import esc, source_link
 from .data import LATEST, query, store_key
-from .widgets import chart, download, empty_state, scorecard_box, sources_table
+from .widgets import chart, download, empty_state, scorecard_box, sources_table, tables_expander
 
 BASIS_LABELS = {"recast": "Today's segment definitions", "as_reported": "As first reported"}
 TOTAL = "Total"  # the segment row that holds the company's total (data/segment_revenue.csv)
+SOURCES_OPEN = "sources_open"   # the "Data and sources" expander's state (one per page)
 KPI_SERIES_COLUMNS = ["label", "quarter_label", "period_end", "value", "unit", "qualifier", "reported_at", "note",
                       "source_url"]
 
@@ -143,7 +144,10 @@ def sources_expander(sources: list[Source], key: str) -> None:
     shown = [s for s in sources if not s.df.empty]
     if not shown:
         return
-    with st.expander("Data and sources", icon=":material/table:"):
+    box = tables_expander("Data and sources", key=SOURCES_OPEN)
+    if box is None:
+        return
+    with box:
         for i, s in enumerate(shown):
             if s.key:
                 shown_df = _source_table(*store_key(), s.key, _source=s)

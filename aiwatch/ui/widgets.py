@@ -52,6 +52,17 @@ def empty_state(what: str, how: str = "") -> None:
     st.info(f"No data yet: {what}" + (f" {how}" if how else ""), icon=":material/info:")
 
 
+def tables_expander(label: str, key: str):
+    """A "Data and sources" expander whose tables are drawn only once the reader opens it.
+
+    Opening (or closing) it reruns the page, which replays from the caches; until then no
+    table, download button or dataframe code reaches the browser. Returns the expander when
+    it is open, else None. ``key`` keeps it open across reruns of the page.
+    """
+    box = st.expander(label, icon=":material/table:", key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def sources_table(df: pd.DataFrame, columns: list[str], key: str | None = None, url_column: str = "source_url",
                   labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The data behind a view, with clickable sources and (given a ``key``) a safe CSV download.
