@@ -7,9 +7,13 @@ A relative script path resolves against this file's folder under ``streamlit run
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from aiwatch import chart_images
 from aiwatch.api import routes
+from aiwatch.static_assets import StaticAssets
 
 chart_images.links_served = True   # the pages link every chart to api/v1/charts/TOKEN.svg|.png
-app = st.App("app.py", routes=routes())
+# Streamlit's frontend files from memory, gzipped once (aiwatch/static_assets.py: a first load
+# fetches ~150 of them while the page runs)
+app = st.App("app.py", routes=routes(), middleware=[Middleware(StaticAssets)])
