@@ -16,4 +16,5 @@ from aiwatch.static_assets import StaticAssets
 chart_images.links_served = True   # the pages link every chart to api/v1/charts/TOKEN.svg|.png
 # Streamlit's frontend files from memory, gzipped once (aiwatch/static_assets.py: a first load
 # fetches ~150 of them while the page runs)
-app = st.App("app.py", routes=routes(), middleware=[Middleware(StaticAssets)])
+static = Middleware(StaticAssets, base_path=st.config.get_option("server.baseUrlPath") or "")
+app = st.App("app.py", routes=routes(), middleware=[static])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import mimetypes
 import threading
 from pathlib import Path
@@ -26,23 +27,21 @@ _COMPRESSIBLE = (".js", ".css", ".json", ".svg", ".map", ".txt", ".html", ".mjs"
 
 
 def _static_dir() -> Path:
-    import streamlit
-
-    return Path(streamlit.__file__).parent / "static" / "static"
+    """Streamlit's frontend build, found without importing Streamlit (only aiwatch/ui does)."""
+    spec = importlib.util.find_spec("streamlit")
+    return Path(spec.origin).parent / "static" / "static"
 
 
 class StaticAssets:
     """ASGI middleware: GET/HEAD of ``{base}/static/<file>`` from memory, else pass through."""
 
-    def __init__(self, app, directory: Path | None = None, base_path: str | None = None) -> None:
+    def __init__(self, app, directory: Path | None = None, base_path: str = "") -> None:
+        """``base_path``: Streamlit's ``server.baseUrlPath`` (server.py passes it)."""
         self.app = app
         self.directory = directory or _static_dir()
         self.files = {"/" + p.relative_to(self.directory).as_posix()
                       for p in self.directory.rglob("*") if p.is_file()}
-        if base_path is None:
-            from streamlit import config
-            base_path = config.get_option("server.baseUrlPath") or ""
-        base = base_path.strip("/")
+        base = (base_path or "").strip("/")
         self.prefix = (f"/{base}" if base else "") + "/static"
         self._cache: dict[str, tuple[bytes, bytes | None, str, str]] = {}
         self._lock = threading.Lock()
