@@ -451,9 +451,7 @@ def endpoint(produce: Callable) -> Callable:
 
     def handle(request):
         try:
-            if request.method not in METHODS:
-                raise ApiError(405, f"{request.method} is not allowed: this API is read-only "
-                                    "(GET and HEAD only)")
+            _read_only(request)
             snap = snapshot()
             try:
                 headers = _headers(snap, request)
@@ -467,12 +465,23 @@ def endpoint(produce: Callable) -> Callable:
         except Exception:  # noqa: BLE001 - logged; the client gets a plain 500 without internals
             log.exception("API request failed: %s", request.url.path)
             return _error_response(ApiError(500, "internal error; the server log has the details"))
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(body))
-            return Response(b"", media_type=media, headers=headers)
-        return Response(body, media_type=media, headers=headers)
+        return _answer(request, body, media, headers)
 
     return handle
+
+
+def _read_only(request) -> None:
+    if request.method not in METHODS:
+        raise ApiError(405, f"{request.method} is not allowed: this API is read-only (GET and HEAD only)")
+
+
+def _answer(request, body: bytes, media: str, headers: dict[str, str]):
+    """The response: the body, or for HEAD only its length."""
+    from starlette.responses import Response
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", media_type=media, headers=headers)
+    return Response(body, media_type=media, headers=headers)
 
 
 def _base(request) -> str:
@@ -549,11 +558,8 @@ def chart_image(name: str) -> tuple[bytes, str, str]:
 
 def _chart(request):
     """A chart's image: made when asked, never cached by a shared proxy (it is one reader's view)."""
-    from starlette.responses import Response
     try:
-        if request.method not in METHODS:
-            raise ApiError(405, f"{request.method} is not allowed: this API is read-only "
-                                "(GET and HEAD only)")
+        _read_only(request)
         body, media, filename = chart_image(request.path_params.get("name", ""))
     except ApiError as e:
         return _error_response(e)
@@ -564,10 +570,7 @@ def _chart(request):
                "Content-Disposition": f'attachment; filename="{filename}"',
                # an SVG opened on its own runs no script and loads nothing
                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(body))
-        return Response(b"", media_type=media, headers=headers)
-    return Response(body, media_type=media, headers=headers)
+    return _answer(request, body, media, headers)
 
 
 def _not_found(request, snap):
